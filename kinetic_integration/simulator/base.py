@@ -1,0 +1,415 @@
+"""What every simulated terminal shares: the aiohttp server, middlewares and test API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from aiohttp import web
+
+from ..models.common import TerminalKind
+from .control import add_control_routes
+from .device import CUSTOMER_ACTIONS, Device, SimTransaction
+from .faults import Fault, FaultInjector
+from .ledger import Ledger, LedgerEntry
+from .printer import Printer
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Set by the fault middleware for the handler's task; handlers set the event once they
+#: accepted the work. A context variable rather than a request key: the handler runs in
+#: its own task, which inherits the context, and aiohttp wants typed keys on requests.
+_ACCEPTED: contextvars.ContextVar[asyncio.Event | None] = contextvars.ContextVar(
+    "sim_accepted", default=None
+)
+
+
+def mark_accepted() -> None:
+    """Tell a pending ``drop_after_accept`` fault that the request's work has started."""
+    event = _ACCEPTED.get()
+    if event is not None:
+        event.set()
+
+
+class BaseSimulator(ABC):
+    """One simulated terminal: a real aiohttp server on a loopback address."""
+
+    kind: ClassVar[TerminalKind]
+    default_port: ClassVar[int]
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        name: str,
+        serial: str,
+        customer_delay: float,
+        processing_delay: float,
+        card_timeout: float | None,
+    ) -> None:
+        """Keep the settings; nothing listens until :meth:`start`."""
+        self._host = host
+        self._port = port
+        self.name = name
+        self.serial = serial
+        self.customer_delay = customer_delay
+        self.processing_delay = processing_delay
+        self.card_timeout = card_timeout
+        self.printer = Printer()
+        self._ledger = Ledger()
+        self._faults = FaultInjector()
+        self._money_paths: list[str] = []
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening; ``port`` 0 picks a free port (see :attr:`port`)."""
+        if self._runner is not None:
+            return
+        app = web.Application(
+            middlewares=[
+                self._count_middleware,
+                *self._extra_middlewares(),
+                self._fault_middleware,
+                self._auth_middleware,
+            ]
+        )
+        add_control_routes(app, self)
+        self._add_routes(app)
+        # handler_cancellation: a client that goes away cancels its handler, as HTTP.sys does.
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._site = site
+        address = runner.addresses[0]
+        self._port = int(address[1])
+        _LOGGER.debug("%s simulator %s listening on %s", self.kind, self.name, self.url)
+
+    async def stop(self) -> None:
+        """Stop listening and every background task."""
+        for device in self.devices:
+            await device.close()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        """Start the server."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        await self.stop()
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The actual port (after :meth:`start` when 0 was asked for)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self._host}:{self._port}"
+
+    # --- what each kind provides ---------------------------------------------
+
+    @property
+    @abstractmethod
+    def devices(self) -> list[Device]:
+        """Every payment device behind this server."""
+
+    @abstractmethod
+    def _add_routes(self, app: web.Application) -> None:
+        """Register the kind's API routes."""
+
+    @abstractmethod
+    def _is_money_request(self, request: web.Request) -> bool:
+        """Whether a request asks for money to move (counted whether accepted or not)."""
+
+    @abstractmethod
+    def _authorized(self, request: web.Request) -> bool:
+        """Whether the request carries valid credentials (or needs none)."""
+
+    @abstractmethod
+    def _unauthorized(self) -> web.Response:
+        """Build the kind's 401 answer."""
+
+    @abstractmethod
+    def _busy_response(self) -> web.Response:
+        """Build the kind's "device busy" answer (for the ``busy`` fault)."""
+
+    @abstractmethod
+    def _error_response(self) -> web.Response:
+        """Build the kind's generic HTTP 500 answer (for the ``error_500`` fault)."""
+
+    @abstractmethod
+    def _malformed_body(self) -> str:
+        """Return a truncated body in the kind's style (for the ``malformed_json`` fault)."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, object]:
+        """Kind, address, name, serial and the credentials needed to connect."""
+
+    @abstractmethod
+    def secrets(self) -> list[str]:
+        """Every value that must never appear in a client's logs."""
+
+    def _extra_middlewares(self) -> list[Any]:
+        """Middlewares that run after counting and before faults (e.g. rate limits)."""
+        return []
+
+    def _on_final(self, device: Device, txn: SimTransaction) -> None:
+        """Record a finished transaction in the ledger."""
+        self._ledger.record(
+            reference=txn.id,
+            type_=txn.type,
+            amount=txn.total,
+            result=txn.result or "error",
+            device=device.serial,
+        )
+
+    def _new_device(self, *, name: str, serial: str) -> Device:
+        return Device(
+            name=name,
+            serial=serial,
+            customer_delay=self.customer_delay,
+            processing_delay=self.processing_delay,
+            on_final=self._on_final,
+        )
+
+    # --- middlewares ----------------------------------------------------------
+
+    @web.middleware
+    async def _count_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._is_money_request(request):
+            self._money_paths.append(request.path)
+        response = await handler(request)
+        self._decorate(response)
+        return response
+
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/_sim/") and not self._authorized(request):
+            return self._unauthorized()
+        return await handler(request)
+
+    @web.middleware
+    async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sim/"):
+            return await handler(request)
+        fault = self._faults.take(request.path)
+        if fault is None:
+            return await handler(request)
+        _LOGGER.debug("%s: fault %s on %s %s", self.name, fault.name, request.method, request.path)
+        return await self._apply_fault(fault, request, handler)
+
+    async def _apply_fault(
+        self, fault: Fault, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if fault.name == "latency":
+            await asyncio.sleep(fault.seconds or 0.0)
+            return await handler(request)
+        if fault.name == "error_500":
+            return self._error_response()
+        if fault.name == "busy":
+            return self._busy_response()
+        if fault.name == "hang":
+            # Never answer; the handler is cancelled when the client gives up or we stop.
+            await asyncio.Event().wait()
+        if fault.name == "malformed_json":
+            response = await handler(request)
+            return web.Response(
+                status=getattr(response, "status", 200),
+                text=self._malformed_body(),
+                content_type="application/json",
+            )
+        return await self._drop_after_accept(request, handler)
+
+    async def _drop_after_accept(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Do the work, then cut the connection without a byte of answer."""
+        accepted = asyncio.Event()
+        token = _ACCEPTED.set(accepted)
+        try:
+            work = asyncio.ensure_future(handler(request))
+        finally:
+            _ACCEPTED.reset(token)
+        waiter = asyncio.ensure_future(accepted.wait())
+        await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if not work.done():
+            # A blocking handler (DeviceService POST) stops as if its client went away;
+            # the transaction itself runs on in the device.
+            work.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await work
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+
+    def _decorate(self, response: web.StreamResponse) -> None:
+        """Set headers on every response (kinds override this)."""
+        return
+
+    # --- the Python API used by tests and the CLI -----------------------------
+
+    @property
+    def ledger(self) -> list[LedgerEntry]:
+        """Every transaction that reached a final result, oldest first."""
+        return self._ledger.entries
+
+    def charges(self) -> list[LedgerEntry]:
+        """Only the ledger entries where money moved."""
+        return self._ledger.charges()
+
+    def money_requests(self, path: str | None = None) -> int:
+        """How many money-moving requests arrived (under ``path``), accepted or not."""
+        if path is None:
+            return len(self._money_paths)
+        prefix = path.lower()
+        return sum(1 for seen in self._money_paths if seen.lower().startswith(prefix))
+
+    def money_requests_by_path(self) -> dict[str, int]:
+        """Money-moving request counts per exact path."""
+        counts: dict[str, int] = {}
+        for seen in self._money_paths:
+            counts[seen] = counts.get(seen, 0) + 1
+        return counts
+
+    def inject(
+        self, fault: str, *, times: int = 1, path: str | None = None, seconds: float | None = None
+    ) -> None:
+        """Arm a fault for the next ``times`` matching requests."""
+        self._faults.add(fault, times=times, path=path, seconds=seconds)
+
+    def clear_faults(self) -> None:
+        """Disarm every fault."""
+        self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still armed."""
+        return self._faults.armed
+
+    def device_for(self, device: str | None) -> Device:
+        """Find a device by serial/key or name; None means the busy one, else the first."""
+        devices = self.devices
+        if device is None:
+            return next((dev for dev in devices if dev.busy), devices[0])
+        for dev in devices:
+            if device in (dev.serial, dev.name):
+                return dev
+        raise KeyError(f"no device {device!r}")
+
+    async def customer(self, action: str, device: str | None = None, *, wait: float = 5.0) -> None:
+        """Act as the customer (present/tap/insert/swipe/pin/cancel) on a device.
+
+        Waits up to ``wait`` s for the device to ask for that action, then raises
+        :class:`NoCustomerPromptError`.
+        """
+        if action not in CUSTOMER_ACTIONS:
+            raise ValueError(f"unknown customer action {action!r}")
+        deadline = time.monotonic() + wait
+        if device is None:
+            # The transaction may only just be starting: wait briefly for a busy device.
+            while time.monotonic() < deadline:
+                if any(dev.busy for dev in self.devices):
+                    break
+                await asyncio.sleep(0.01)
+        remaining = max(0.0, deadline - time.monotonic())
+        await self.device_for(device).customer(action, wait=remaining)
+
+    async def reboot(self, downtime: float = 0.0) -> None:
+        """Forget in-memory state (running transaction, faults); keep the database.
+
+        With ``downtime`` the server also stops listening for that many seconds
+        (connections are refused) and comes back on the same address and port.
+        """
+        self._faults.clear()
+        for device in self.devices:
+            await device.reboot()
+        if downtime > 0 and self._runner is not None and self._site is not None:
+            await self._site.stop()
+            server = self._runner.server
+            if server is not None:
+                # A rebooting device drops its open (keep-alive) connections too.
+                await server.shutdown(0.1)
+            await asyncio.sleep(downtime)
+            site = web.TCPSite(self._runner, self._host, self._port)
+            await site.start()
+            self._site = site
+
+    def set_offline(self, offline: bool) -> None:
+        """Cut (or restore) the connection to the host / payment engine."""
+        for device in self.devices:
+            device.offline = offline
+
+    def set_paper(self, paper: bool) -> None:
+        """Load or run out of paper."""
+        self.printer.paper = paper
+
+    @property
+    def printed(self) -> list[list[str]]:
+        """Each print job as text lines."""
+        return [list(job) for job in self.printer.jobs]
+
+    @property
+    def screen(self) -> str:
+        """The text on the (first busy) device's screen."""
+        return str(self.device_for(None).screen)
+
+    def state(self) -> dict[str, object]:
+        """Return a snapshot for ``GET /_sim/state``."""
+        device = self.device_for(None)
+        return {
+            "kind": str(self.kind),
+            "name": self.name,
+            "serial": self.serial,
+            "screen": str(device.screen),
+            "busy": any(dev.busy for dev in self.devices),
+            "offline": device.offline,
+            "printer": {
+                "present": self.printer.present,
+                "paper": self.printer.paper,
+                "jobs": len(self.printer.jobs),
+            },
+            "queue": sum(len(dev.offline_queue) for dev in self.devices),
+            "faults": [fault.as_json() for fault in self._faults.armed],
+        }
+
+    @staticmethod
+    def _total(entries: list[LedgerEntry]) -> Decimal:
+        return sum((entry.amount for entry in entries), Decimal("0.00"))

@@ -1,0 +1,382 @@
+"""The device core shared by every simulated terminal: one transaction at a time.
+
+A transaction walks the screens a customer sees (present card, PIN, processing,
+result, remove card, idle). The customer is either automatic (scripted by the cents
+of the amount, see :mod:`.outcomes`) or driven by hand through :meth:`Device.customer`.
+The transaction database outlives :meth:`Device.reboot`; everything else does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from .card import CardRead, new_cryptogram
+from .outcomes import Outcome, outcome_for
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Customer actions that present a card, and the entry mode each one means.
+CARD_ACTIONS = {"present": "tap", "tap": "tap", "insert": "insert", "swipe": "swipe"}
+CUSTOMER_ACTIONS = frozenset({*CARD_ACTIONS, "pin", "cancel"})
+
+
+class Step(StrEnum):
+    """Where a transaction is in its life."""
+
+    STARTING = "starting"
+    WAITING_FOR_CARD = "waiting_for_card"
+    WAITING_FOR_PIN = "waiting_for_pin"
+    PROCESSING = "processing"
+    SIGNATURE = "signature"
+    DONE = "done"
+
+
+class Screen(StrEnum):
+    """What the customer sees; the value is the text the terminal shows."""
+
+    IDLE = "Idle"
+    PRESENT_CARD = "Present card"
+    ENTER_PIN = "Enter PIN"
+    PROCESSING = "Processing transaction..."
+    SIGNATURE = "Signature required"
+    APPROVED = "Approved"
+    DECLINED = "Declined"
+    CANCELLED = "Cancelled"
+    ERROR = "Error"
+    REMOVE_CARD = "Remove card"
+
+
+_STEP_SCREEN = {
+    Step.STARTING: Screen.PROCESSING,
+    Step.WAITING_FOR_CARD: Screen.PRESENT_CARD,
+    Step.WAITING_FOR_PIN: Screen.ENTER_PIN,
+    Step.PROCESSING: Screen.PROCESSING,
+    Step.SIGNATURE: Screen.SIGNATURE,
+}
+_RESULT_SCREEN = {
+    "approved": Screen.APPROVED,
+    "declined": Screen.DECLINED,
+    "cancelled": Screen.CANCELLED,
+    "timeout": Screen.CANCELLED,
+    "error": Screen.ERROR,
+}
+
+
+class DeviceBusyError(Exception):
+    """The device is already running a transaction."""
+
+
+class NoCustomerPromptError(Exception):
+    """A customer action was asked for but nothing on the device is waiting for one."""
+
+
+@dataclass(eq=False, kw_only=True)
+class SimTransaction:
+    """One transaction in the device's database (mutable while it runs)."""
+
+    id: str
+    type: str
+    amount: Decimal
+    tip: Decimal = Decimal("0.00")
+    cashback: Decimal = Decimal("0.00")
+    needs_card: bool = True
+    card_timeout: float = 150.0
+    offline_requested: bool = False
+    reference_txn_id: str | None = None
+    outcome: Outcome = Outcome.APPROVED
+    stan: int = 0
+    session_number: int = 1
+    started_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
+    step: Step = Step.STARTING
+    result: str | None = None  # approved | declined | cancelled | error | timeout
+    cancelled_by: str | None = None  # customer | api | reboot
+    message: str = ""
+    card: CardRead | None = None
+    pin_entered: bool = False
+    signature_required: bool = False
+    auth_code: str | None = None
+    is_offline: bool = False
+    response_code: str | None = None
+    is_reversed: bool = False
+    cryptogram: str = field(default_factory=new_cryptogram)
+    changed_at: float = field(default_factory=time.monotonic)
+    ended_mono: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    actions: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def total(self) -> Decimal:
+        """Amount plus tip plus cashback, in major units."""
+        return self.amount + self.tip + self.cashback
+
+    @property
+    def active(self) -> bool:
+        """True until a final result is reached."""
+        return self.step is not Step.DONE
+
+    def is_at(self, step: Step) -> bool:
+        """Whether the transaction is at ``step`` now (a call, so it is re-read after awaits)."""
+        return self.step is step
+
+    def move(self, step: Step) -> None:
+        """Change step and remember when (GET ?uuid= waits for the status to settle)."""
+        self.step = step
+        self.changed_at = time.monotonic()
+
+
+class Device:
+    """A payment device: state machine, automatic customer, database, offline queue."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        serial: str,
+        customer_delay: float,
+        processing_delay: float,
+        on_final: Callable[[Device, SimTransaction], None],
+    ) -> None:
+        """Create an idle device; ``on_final`` is called once per finished transaction."""
+        self.name = name
+        self.serial = serial
+        self.customer_delay = customer_delay
+        self.processing_delay = processing_delay
+        self.offline = False
+        self.db: dict[str, SimTransaction] = {}
+        self.offline_queue: list[SimTransaction] = []
+        self.current: SimTransaction | None = None
+        self.last: SimTransaction | None = None
+        self.session_number = 1
+        self._stan = 0
+        self._on_final = on_final
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- state ----------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether a transaction is in progress."""
+        return self.current is not None and self.current.active
+
+    @property
+    def screen(self) -> Screen:
+        """The screen the customer sees right now."""
+        if self.current is not None and self.current.active:
+            return _STEP_SCREEN[self.current.step]
+        last = self.last
+        if last is None or last.ended_mono is None or last.result is None:
+            return Screen.IDLE
+        since = time.monotonic() - last.ended_mono
+        hold = self.processing_delay
+        if since < hold:
+            return _RESULT_SCREEN[last.result]
+        if last.card is not None and last.card.entry == "insert" and since < 2 * hold:
+            return Screen.REMOVE_CARD
+        return Screen.IDLE
+
+    def next_stan(self) -> int:
+        """Return a monotonically increasing system trace audit number."""
+        self._stan += 1
+        return self._stan
+
+    # --- running transactions ------------------------------------------------
+
+    def start(self, txn: SimTransaction) -> None:
+        """Store ``txn`` and start running it, or raise :class:`DeviceBusyError`."""
+        if self.busy:
+            raise DeviceBusyError
+        txn.stan = txn.stan or self.next_stan()
+        txn.session_number = self.session_number
+        if txn.needs_card:
+            txn.outcome = outcome_for(txn.total)
+        self.db[txn.id] = txn
+        self.current = txn
+        _LOGGER.debug("%s: %s %s started", self.serial, txn.type, txn.id)
+        self._spawn(self._run(txn))
+
+    def cancel(self, *, by: str = "api") -> bool:
+        """Cancel the transaction waiting for the customer; False if none can be."""
+        txn = self.current
+        if txn is None or txn.step not in (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN):
+            return False
+        txn.actions.put_nowait(f"cancel:{by}")
+        return True
+
+    async def customer(self, action: str, *, wait: float = 5.0) -> None:
+        """Act as the customer; waits up to ``wait`` s for the matching prompt."""
+        if action not in CUSTOMER_ACTIONS:
+            raise ValueError(f"unknown customer action {action!r}")
+        wanted = {
+            "pin": (Step.WAITING_FOR_PIN,),
+            "cancel": (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN),
+        }.get(action, (Step.WAITING_FOR_CARD,))
+        deadline = time.monotonic() + wait
+        while True:
+            txn = self.current
+            if txn is not None and txn.step in wanted:
+                txn.actions.put_nowait(action)
+                # Let the transaction consume it so callers see the next step.
+                await asyncio.sleep(0)
+                return
+            if time.monotonic() >= deadline:
+                raise NoCustomerPromptError(f"nothing is waiting for {action!r}")
+            await asyncio.sleep(0.01)
+
+    async def reboot(self) -> None:
+        """Abort whatever runs and forget in-memory state; the database survives."""
+        await self._cancel_tasks()
+        txn = self.current
+        if txn is not None and txn.active:
+            txn.cancelled_by = "reboot"
+            self._finish(txn, "error", "Device restarted during the transaction")
+        self.current = None
+        self.last = None
+
+    async def close(self) -> None:
+        """Stop every background task (server shutdown)."""
+        await self._cancel_tasks()
+
+    async def _cancel_tasks(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, txn: SimTransaction) -> None:
+        deadline = time.monotonic() + txn.card_timeout
+        if txn.needs_card:
+            txn.move(Step.WAITING_FOR_CARD)
+            if self.customer_delay > 0:
+                self._spawn(self._automatic_customer(txn))
+            action = await self._await_customer(txn, deadline, set(CARD_ACTIONS))
+            if not self._handle_stop(txn, action):
+                return
+            txn.card = CardRead(entry=CARD_ACTIONS[action or "tap"])
+            if txn.outcome is Outcome.PIN_THEN_APPROVED:
+                txn.move(Step.WAITING_FOR_PIN)
+                action = await self._await_customer(txn, deadline, {"pin"})
+                if not self._handle_stop(txn, action):
+                    return
+                txn.pin_entered = True
+        txn.move(Step.PROCESSING)
+        await asyncio.sleep(self.processing_delay)
+        self._decide(txn)
+
+    def _decide(self, txn: SimTransaction) -> None:
+        """Take the host's (or, offline, the card's) decision."""
+        outcome = txn.outcome if txn.needs_card else Outcome.APPROVED
+        if txn.offline_requested:
+            # Approved by the card and stored to be sent to the host later.
+            txn.is_offline = True
+            if outcome is Outcome.DECLINED:
+                self._finish(txn, "declined", "Declined offline")
+                return
+            txn.auth_code = "Y1"
+            self.offline_queue.append(txn)
+            self._finish(txn, "approved", "Approved offline")
+            return
+        if self.offline:
+            self._finish(txn, "error", "Host unreachable")
+            return
+        if outcome is Outcome.DECLINED:
+            self._finish(txn, "declined", "Declined")
+        elif outcome is Outcome.HOST_ERROR:
+            self._finish(txn, "error", "Host error: no response from the acquirer")
+        else:
+            txn.auth_code = f"{(txn.stan * 7919) % 1000000:06d}"
+            if outcome is Outcome.SIGNATURE:
+                txn.signature_required = True
+                txn.move(Step.SIGNATURE)
+                # Signature capture completes on its own: the merchant checks it on paper.
+                self._spawn(self._capture_signature(txn))
+                return
+            self._finish(txn, "approved", "Approved")
+
+    async def _capture_signature(self, txn: SimTransaction) -> None:
+        await asyncio.sleep(self.processing_delay)
+        if txn.active:
+            self._finish(txn, "approved", "Approved")
+
+    def _handle_stop(self, txn: SimTransaction, action: str | None) -> bool:
+        """Finish ``txn`` if the customer wait ended without a usable action."""
+        if action is None:
+            self._finish(txn, "timeout", "Card wait timed out")
+            return False
+        if action.startswith("cancel"):
+            by = action.partition(":")[2] or "customer"
+            txn.cancelled_by = by
+            self._finish(txn, "cancelled", "Transaction Void")
+            return False
+        return True
+
+    async def _await_customer(
+        self, txn: SimTransaction, deadline: float, accept: set[str]
+    ) -> str | None:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                action = await asyncio.wait_for(txn.actions.get(), remaining)
+            except TimeoutError:
+                return None
+            if action.startswith("cancel") or action in accept:
+                return action
+
+    async def _automatic_customer(self, txn: SimTransaction) -> None:
+        await asyncio.sleep(self.customer_delay)
+        if not txn.active or txn.step is not Step.WAITING_FOR_CARD:
+            return
+        if txn.outcome is Outcome.NO_CARD:
+            return
+        if txn.outcome is Outcome.CUSTOMER_CANCELS:
+            txn.actions.put_nowait("cancel")
+            return
+        entry = {Outcome.PIN_THEN_APPROVED: "insert", Outcome.SIGNATURE: "swipe"}
+        txn.actions.put_nowait(entry.get(txn.outcome, "tap"))
+        if txn.outcome is Outcome.PIN_THEN_APPROVED:
+            await self._enter_pin_when_asked(txn)
+
+    async def _enter_pin_when_asked(self, txn: SimTransaction) -> None:
+        deadline = time.monotonic() + txn.card_timeout
+        while txn.active and time.monotonic() < deadline:
+            if txn.step is Step.WAITING_FOR_PIN:
+                await asyncio.sleep(self.customer_delay)
+                if txn.is_at(Step.WAITING_FOR_PIN):
+                    txn.actions.put_nowait("pin")
+                return
+            await asyncio.sleep(0.005)
+
+    def _finish(self, txn: SimTransaction, result: str, message: str) -> None:
+        txn.result = result
+        txn.message = message
+        txn.ended_at = time.time()
+        txn.ended_mono = time.monotonic()
+        txn.move(Step.DONE)
+        if result == "approved" and txn.type == "reversal" and txn.reference_txn_id:
+            original = self.db.get(txn.reference_txn_id)
+            if original is not None:
+                original.is_reversed = True
+        if result == "approved" and txn.type == "reconciliation":
+            self.session_number += 1
+        self.last = txn
+        txn.done.set()
+        _LOGGER.debug("%s: %s %s finished: %s", self.serial, txn.type, txn.id, result)
+        self._on_final(self, txn)

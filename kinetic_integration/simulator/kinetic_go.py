@@ -1,0 +1,479 @@
+"""Kinetic Go 2 front end: the on-device REST API v2 (seed 000).
+
+Choices where the seed is silent (documented for client authors):
+- a POST while a transaction is active answers HTTP 409 with
+  ``{"success": false, "description": "Transaction in progress", "status": <status>}``;
+- a POST with an ``id`` that already exists answers HTTP 400 with
+  ``{"success": false, "description": "Transaction id <id> already exists"}`` (checked
+  before "in progress", so a retry of the running transaction learns it exists);
+- errors are ``{"success": false, "description": ...}``: 401 bad credentials, 404 unknown
+  transaction or no transaction in progress, 400 invalid input / printer problems;
+- ``transactions.json`` answers ``{"success": true, "transactions": [summary, ...]}``;
+- a card-wait timeout ends with ``result`` ``cancelled`` (``status_details`` says why).
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import BasicAuth, web
+
+from ..models.common import TerminalKind
+from ..money import from_minor_units, to_minor_units
+from ._json import json_response, read_json
+from .base import BaseSimulator, mark_accepted
+from .card import KSN, MASKED_PAN_STARS, MASKED_TRACK2, card_secrets, emv_tags
+from .device import Device, DeviceBusyError, SimTransaction, Step
+from .printer import PrinterError
+from .receipts import (
+    cardholder_receipt,
+    merchant_receipt,
+    reconciliation_lines,
+    reconciliation_receipt,
+    transaction_lines,
+)
+
+_PREFIX = "/api/v2"
+_TYPES = frozenset({"sale", "refund", "reversal", "reconciliation"})
+_MONEY_TYPES = frozenset({"sale", "refund", "reversal"})
+_DEFAULT_CARD_TIMEOUT = 150.0
+_STATUS = {
+    Step.STARTING: "starting",
+    Step.WAITING_FOR_CARD: "waiting_for_card",
+    Step.WAITING_FOR_PIN: "waiting_for_pin",
+    Step.PROCESSING: "processing",
+    Step.SIGNATURE: "waiting_for_signature",
+}
+_SCREEN_PATH = {
+    "Idle": "app.views.layouts.idle",
+    "Present card": "app.views.transaction.present_card",
+    "Enter PIN": "app.views.transaction.pin_entry",
+    "Processing transaction...": "app.views.transaction.processing",
+    "Signature required": "app.views.transaction.signature",
+    "Approved": "app.views.transaction.approved",
+    "Declined": "app.views.transaction.declined",
+    "Cancelled": "app.views.transaction.cancelled",
+    "Error": "app.views.transaction.error",
+    "Remove card": "app.views.transaction.remove_card",
+}
+_INPUT = {"tap": "contactless", "insert": "contact_emv", "swipe": "mag_stripe"}
+_SCHEME = {"tap": "visa-qvsdc", "insert": "visa-old-us", "swipe": "visa-msd"}
+
+
+def _error(description: str, http_status: int, **extra: Any) -> web.Response:
+    body = {"success": False, "description": description, **extra}
+    return json_response(body, status=http_status)
+
+
+def _go_result(txn: SimTransaction) -> str | None:
+    if txn.result is None:
+        return None
+    return "cancelled" if txn.result == "timeout" else txn.result
+
+
+class KineticGoSimulator(BaseSimulator):
+    """A simulated Cashflows / Kinetic Go 2 terminal (default port 8080)."""
+
+    kind = TerminalKind.KINETIC_GO
+    default_port = 8080
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "Kinetic Go Simulator",
+        username: str = "kinetic",
+        password: str = "kinetic-sim-passcode",  # noqa: S107 - a simulator default
+        serial: str = "KG2SIM0001",
+        customer_delay: float = 0.5,
+        processing_delay: float = 0.1,
+        card_timeout: float | None = None,
+        terminal_id: str = "22001111",
+        has_printer: bool = True,
+    ) -> None:
+        """Create the simulator; ``card_timeout`` overrides the default 150 s card wait."""
+        super().__init__(
+            host=host,
+            port=port,
+            name=name,
+            serial=serial,
+            customer_delay=customer_delay,
+            processing_delay=processing_delay,
+            card_timeout=card_timeout,
+        )
+        self.username = username
+        self._password = password
+        self.terminal_id = terminal_id
+        self.printer.present = has_printer
+        self.device = self._new_device(name=name, serial=serial)
+
+    @property
+    def devices(self) -> list[Device]:
+        """The one device."""
+        return [self.device]
+
+    def describe(self) -> dict[str, object]:
+        """Return what a client needs to connect."""
+        return {
+            "kind": str(self.kind),
+            "host": self.host,
+            "port": self.port,
+            "url": self.url,
+            "name": self.name,
+            "serial": self.serial,
+            "username": self.username,
+            "password": self._password,
+        }
+
+    def secrets(self) -> list[str]:
+        """Credentials and card data a client must never log."""
+        cryptograms = [txn.cryptogram for txn in self.device.db.values()]
+        return [self._password, *card_secrets(), *cryptograms]
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _add_routes(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get(f"{_PREFIX}/ping.json", self._ping)
+        r.add_get(f"{_PREFIX}/device.json", self._device)
+        r.add_get(f"{_PREFIX}/settings.json", self._settings)
+        r.add_get(f"{_PREFIX}/transactions.json", self._list)
+        r.add_get(f"{_PREFIX}/transactions/{{tid}}.json", self._get)
+        r.add_post(f"{_PREFIX}/transactions/{{ttype}}.json", self._start)
+        r.add_get(f"{_PREFIX}/transactions/{{tid}}/receipts/{{copy}}.json", self._receipt)
+        r.add_get(f"{_PREFIX}/screens/current.json", self._screen)
+        r.add_post(f"{_PREFIX}/print.json", self._print)
+
+    def _is_money_request(self, request: web.Request) -> bool:
+        if request.method != "POST":
+            return False
+        path = request.path
+        return any(path == f"{_PREFIX}/transactions/{ttype}.json" for ttype in _MONEY_TYPES)
+
+    def _authorized(self, request: web.Request) -> bool:
+        if request.path == f"{_PREFIX}/ping.json":
+            return True
+        header = request.headers.get("Authorization", "")
+        try:
+            auth = BasicAuth.decode(header)
+        except ValueError:
+            return False
+        return hmac.compare_digest(auth.login, self.username) and hmac.compare_digest(
+            auth.password, self._password
+        )
+
+    def _unauthorized(self) -> web.Response:
+        response = _error("Unauthorized", 401)
+        response.headers["WWW-Authenticate"] = 'Basic realm="Kinetic"'
+        return response
+
+    def _busy_response(self) -> web.Response:
+        return _error("Transaction in progress", 409, status="waiting_for_card")
+
+    def _error_response(self) -> web.Response:
+        return _error("Internal server error", 500)
+
+    def _malformed_body(self) -> str:
+        return '{"success": true, "transaction": {"id": "'
+
+    # --- documents ------------------------------------------------------------
+
+    def transaction_document(self, txn: SimTransaction) -> dict[str, Any]:
+        """Build the full transaction object of the seed (masked card data included on purpose)."""
+        card = txn.card
+        quirky = txn.stan % 2 == 1
+        services = {
+            "code": "201",
+            "interchange_rules": "interchange_prefer_ic",
+            "authorization_processing_rules": "normal",
+            "range_of_services": "no_restrictions",
+        }
+        result = _go_result(txn)
+        online = txn.result in ("approved", "declined") and not txn.is_offline
+        return {
+            "account_number": MASKED_PAN_STARS if card else None,
+            "amount": to_minor_units(txn.amount),
+            "amount_other": to_minor_units(txn.cashback),
+            "app_confirmation_required": False,
+            "app_label": "VISA CREDIT" if card else None,
+            "attempted_sources": [_INPUT[card.entry]] if card else [],
+            # The seed documents this as "number,"; some firmware sends a string.
+            "attempts_remaining": "3" if quirky else 3,
+            "auth_code": txn.auth_code,
+            "card_details": {"scheme": _SCHEME[card.entry], "track2": MASKED_TRACK2}
+            if card
+            else None,
+            "card_expiry": "2512" if card else None,
+            "cvm_mode": ("online_pin" if txn.pin_entered else "signature") if card else None,
+            "cvm_result": "ok" if card else None,
+            "duration": round((txn.ended_at or txn.started_at) - txn.started_at),
+            "ended_at": int(txn.ended_at) if txn.ended_at else None,
+            "host": "dummy",
+            "id": txn.id,
+            "input_source": _INPUT[card.entry] if card else None,
+            "is_active": txn.active,
+            "is_contactless": bool(card and card.is_contactless),
+            "is_contactless_transaction_limit_exceeded": False,
+            "is_deferred_auth": False,
+            "is_emv": bool(card and card.entry in ("tap", "insert")),
+            "is_fallback": False,
+            "is_force_online": False,
+            "is_keyed": False,
+            "is_online": online,
+            "is_online_pin": txn.pin_entered,
+            "is_offline_pin": False,
+            "is_reversed": txn.is_reversed,
+            "is_sca_single_tap": False,
+            "is_signature_required": txn.signature_required,
+            "issuer_id": "VISA" if card else None,
+            "ksn": KSN if txn.pin_entered else None,
+            "last_deferred_auth_attempted_at": None,
+            "message_number": txn.stan,
+            "num_attempts": 1 if card else 0,
+            "num_deferred_auth_attempts": None,
+            "online_request": {"stan": txn.stan} if online else {},
+            "online_response": {"response_code": "00" if result == "approved" else "05"}
+            if online
+            else {},
+            "online_result": result if online else None,
+            "pin_block": None,
+            "reference_number": f"{txn.stan:012d}",
+            "reference_txn_id": txn.reference_txn_id,
+            "result": result,
+            # The seed repeats "services" inside itself; some firmware does the same.
+            "services": {"code": "201", "result": result, "services": services}
+            if quirky
+            else services,
+            "session_number": txn.session_number,
+            "should_fallback": False,
+            "should_retry": False,
+            "stan": txn.stan,
+            "started_at": int(txn.started_at),
+            "status": _STATUS[txn.step] if txn.active else result,
+            "status_details": self._status_details(txn),
+            "tags": emv_tags(txn.cryptogram, to_minor_units(txn.total)) if card else {},
+            "terminal_online_decision": "go_online" if card else "unknown",
+            "timeout_ms": int(txn.card_timeout * 1000),
+            "tip_amount": to_minor_units(txn.tip),
+            "total_amount": to_minor_units(txn.total),
+            "type": txn.type,
+        }
+
+    @staticmethod
+    def _status_details(txn: SimTransaction) -> str:
+        if txn.active:
+            return _STATUS[txn.step]
+        if txn.result == "timeout":
+            return "card_wait_timed_out"
+        if txn.result == "cancelled":
+            return f"cancelled_by_{txn.cancelled_by or 'customer'}"
+        return txn.message.lower().replace(" ", "_")
+
+    def _summary(self, txn: SimTransaction) -> dict[str, Any]:
+        return {
+            "id": txn.id,
+            "started_at": int(txn.started_at),
+            "ended_at": int(txn.ended_at) if txn.ended_at else None,
+            "result": _go_result(txn),
+            "amount": to_minor_units(txn.amount),
+            "host": "dummy",
+            "type": txn.type,
+            "account_number": MASKED_PAN_STARS if txn.card else None,
+            "is_reversed": txn.is_reversed,
+        }
+
+    def _one(self, txn: SimTransaction) -> web.Response:
+        return json_response({"success": True, "transaction": self.transaction_document(txn)})
+
+    # --- handlers -------------------------------------------------------------
+
+    async def _ping(self, request: web.Request) -> web.Response:
+        return json_response({"success": True, "ping": True})
+
+    async def _device(self, request: web.Request) -> web.Response:
+        return json_response(
+            {
+                "success": True,
+                "device": {
+                    "manufacturer": "Castles Technology",
+                    "family": "S1F2",
+                    "serial_number": self.serial,
+                },
+            }
+        )
+
+    async def _settings(self, request: web.Request) -> web.Response:
+        blank = {f"line{i}": "" for i in range(1, 6)}
+        return json_response(
+            {
+                "success": True,
+                "settings": {
+                    "host": {"module": "dummy"},
+                    "dummy": {
+                        "address": "127.0.0.1",
+                        "port": 23215,
+                        "terminal_id": self.terminal_id,
+                        "merchant_id": "87654321",
+                        "deferred_auth": {"enabled": False},
+                        "receipt": {"footer": dict(blank), "header": {**blank, "line1": self.name}},
+                    },
+                    "receipt": {"footer": dict(blank), "header": dict(blank)},
+                    "webserver": {"http": {"enabled": True, "port": self.default_port}},
+                },
+            }
+        )
+
+    async def _list(self, request: web.Request) -> web.Response:
+        items = [self._summary(txn) for txn in self.device.db.values()]
+        return json_response({"success": True, "transactions": items})
+
+    async def _get(self, request: web.Request) -> web.Response:
+        tid = request.match_info["tid"]
+        device = self.device
+        if tid == "current":
+            if device.current is None or not device.current.active:
+                return _error("No transaction in progress", 404)
+            return self._one(device.current)
+        if tid in ("latest", "last"):
+            if not device.db:
+                return _error("No transactions", 404)
+            return self._one(max(device.db.values(), key=lambda t: (t.started_at, t.stan)))
+        txn = device.db.get(tid)
+        if txn is None:
+            return _error(f"Transaction {tid} not found", 404)
+        return self._one(txn)
+
+    async def _start(self, request: web.Request) -> web.Response:
+        ttype = request.match_info["ttype"]
+        if ttype not in _TYPES:
+            return _error(f"Unknown transaction type {ttype}", 404)
+        body = await read_json(request)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            return _error("Request body must be a JSON object", 400)
+        tid = body.get("id")
+        if tid is None:
+            tid = str(uuid.uuid4())
+        if not isinstance(tid, str) or not tid.strip() or "/" in tid:
+            return _error("id must be a non-empty string", 400)
+        device = self.device
+        if tid in device.db:
+            return _error(f"Transaction id {tid} already exists", 400)
+        if device.busy and device.current is not None:
+            return _error(
+                "Transaction in progress", 409, status=_STATUS.get(device.current.step, "starting")
+            )
+        try:
+            txn = self._build(tid, ttype, body)
+        except ValueError as err:
+            return _error(str(err), 400)
+        try:
+            device.start(txn)
+        except DeviceBusyError:
+            return _error("Transaction in progress", 409, status="starting")
+        mark_accepted()
+        return self._one(txn)
+
+    def _build(self, tid: str, ttype: str, body: dict[str, Any]) -> SimTransaction:
+        timeout = self.card_timeout or _DEFAULT_CARD_TIMEOUT
+        timeout_ms = body.get("timeout_ms")
+        if timeout_ms is not None:
+            timeout = _minor(timeout_ms, "timeout_ms", positive=True) / 1000
+        if ttype == "reconciliation":
+            return SimTransaction(
+                id=tid, type=ttype, amount=Decimal("0.00"), needs_card=False, card_timeout=timeout
+            )
+        if ttype == "reversal":
+            ref = body.get("reference_txn_id")
+            if not isinstance(ref, str) or not ref:
+                raise ValueError("reference_txn_id is required for a reversal")
+            original = self.device.db.get(ref)
+            if original is None:
+                raise ValueError(f"Transaction {ref} not found")
+            if original.type not in ("sale", "refund") or original.result != "approved":
+                raise ValueError(f"Transaction {ref} cannot be reversed")
+            if original.is_reversed:
+                raise ValueError(f"Transaction {ref} is already reversed")
+            return SimTransaction(
+                id=tid,
+                type=ttype,
+                amount=original.total,
+                needs_card=False,
+                card_timeout=timeout,
+                reference_txn_id=ref,
+            )
+        amount = from_minor_units(_minor(body.get("amount"), "amount", positive=True))
+        tip = from_minor_units(_minor(body.get("tip_amount", 0), "tip_amount"))
+        cashback = from_minor_units(_minor(body.get("amount_other", 0), "amount_other"))
+        if ttype != "sale" and (tip or cashback):
+            raise ValueError("tip_amount and amount_other are only valid for a sale")
+        return SimTransaction(
+            id=tid, type=ttype, amount=amount, tip=tip, cashback=cashback, card_timeout=timeout
+        )
+
+    async def _receipt(self, request: web.Request) -> web.Response:
+        tid = request.match_info["tid"]
+        copy = request.match_info["copy"]
+        txn = self.device.db.get(tid)
+        if txn is None:
+            return _error(f"Transaction {tid} not found", 404)
+        if copy not in ("merchant", "cardholder", "reconciliation"):
+            return _error(f"Unknown receipt {copy}", 404)
+        if txn.active:
+            return _error("Transaction in progress", 400)
+        is_recon = txn.type == "reconciliation"
+        if copy == "cardholder" and is_recon:
+            return _error("No cardholder receipt for a reconciliation", 400)
+        if copy == "reconciliation" and not is_recon:
+            return _error("Transaction is not a reconciliation", 400)
+        if is_recon:
+            session = [t for t in self.device.db.values() if t.session_number == txn.session_number]
+            lines = reconciliation_lines(
+                txn, session, merchant=self.name, terminal_id=self.terminal_id
+            )
+            return json_response({"success": True, "receipt": reconciliation_receipt(lines)})
+        lines = transaction_lines(txn, merchant=self.name, terminal_id=self.terminal_id, copy=copy)
+        render = merchant_receipt if copy == "merchant" else cardholder_receipt
+        return json_response({"success": True, "receipt": render(lines)})
+
+    async def _screen(self, request: web.Request) -> web.Response:
+        screen = self.device.screen
+        text = str(screen)
+        txn = self.device.current
+        if screen.name == "IDLE":
+            text = f"Tap Green To Start\n{self.name}\n\n\n\n"
+        elif txn is not None and txn.active:
+            text = f"{screen}\nGBP {txn.total:.2f}"
+        return json_response(
+            {"scene": {"path": _SCREEN_PATH[str(screen)], "text": text}, "success": True}
+        )
+
+    async def _print(self, request: web.Request) -> web.Response:
+        body = await read_json(request)
+        instructions = body.get("instructions") if isinstance(body, dict) else None
+        if not isinstance(instructions, list):
+            return _error("instructions must be an array", 400)
+        try:
+            self.printer.print(_as_mappings(instructions))
+        except PrinterError as err:
+            return _error(str(err), 400)
+        return json_response({"success": True})
+
+
+def _as_mappings(items: Sequence[Any]) -> list[Any]:
+    return list(items)
+
+
+def _minor(value: object, field: str, *, positive: bool = False) -> int:
+    """Return an integer of minor units; floats, strings and booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{field} must be an integer number of minor units")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{field} must be {'greater than' if positive else 'at least'} zero")
+    return value
