@@ -96,7 +96,7 @@ class AmountAboveCapError(InvalidAmountError):
 
 
 class UnsupportedOperationError(KineticInputError):
-    """This kind of terminal cannot do what was asked; nothing was sent."""
+    """The terminal's kind cannot do what was asked; nothing was sent."""
 
     code = "unsupported"
 
@@ -179,3 +179,42 @@ class KineticLowBatteryError(KineticRequestError):
     """The payment terminal's battery is too low to take a payment (21143)."""
 
     code = "low_battery"
+
+
+class UnresolvedTransactionError(KineticInputError):
+    """An earlier transaction on this terminal has no confirmed outcome yet.
+
+    Nothing was sent. Resume the earlier one with its reference before starting another.
+    """
+
+    code = "unresolved_transaction"
+
+    def __init__(self, message: str = "", *, reference: str, details: str | None = None) -> None:
+        """Remember which reference is still unresolved."""
+        super().__init__(message, details=details)
+        self.reference = reference
+
+
+class KineticReferenceMismatchError(KineticInvalidResponseError):
+    """The terminal answered for a different transaction id than the one we sent.
+
+    ``returned_id`` is the id the terminal used: recover the outcome by it, never
+    charge again. ``transaction`` holds the parsed result when there was one.
+    """
+
+    code = "reference_mismatch"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        expected_id: str,
+        returned_id: str | None,
+        transaction: object | None = None,
+        details: str | None = None,
+    ) -> None:
+        """Keep both ids (and the parsed transaction) for recovery."""
+        super().__init__(message, details=details)
+        self.expected_id = expected_id
+        self.returned_id = returned_id
+        self.transaction = transaction

@@ -46,7 +46,7 @@ def parse_amount(
 
 
 def _to_decimal(value: object, field: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         # A float has already lost the exact cents; bool is an int by accident.
         raise InvalidAmountError(f"{field} must be a decimal string or Decimal, not {value!r}")
     if isinstance(value, Decimal):

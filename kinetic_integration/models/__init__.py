@@ -9,8 +9,33 @@ from .common import (
     TransactionType,
     mask_pan,
 )
+from .device_service import DsOfflineCount, DsStatus, DsTransaction
+from .kinetic_go import GoDevice, GoScreen, GoTransaction, GoTransactionSummary
+from .payment_engine import (
+    Address,
+    AmountDetail,
+    LineItem,
+    PayRequest,
+    PayRequestParams,
+    PeDevice,
+    PeTransaction,
+)
 
 __all__ = [
+    "Address",
+    "AmountDetail",
+    "DsOfflineCount",
+    "DsStatus",
+    "DsTransaction",
+    "GoDevice",
+    "GoScreen",
+    "GoTransaction",
+    "GoTransactionSummary",
+    "LineItem",
+    "PayRequest",
+    "PayRequestParams",
+    "PeDevice",
+    "PeTransaction",
     "ReceiptCopy",
     "TerminalKind",
     "TerminalStatus",

@@ -1,0 +1,198 @@
+"""The request plumbing shared by the three clients.
+
+One place turns an HTTP exchange into either a :class:`Response` or one of the
+library's exceptions: timeouts, connection failures and undecodable JSON never
+leave here as aiohttp, asyncio or ``json`` exceptions. Each client then maps its
+own API's error bodies on top of this.
+
+Only the method, the path (never the query, which may hold references) and the
+status are logged; headers and bodies may carry credentials or card data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from ..errors import (
+    KineticConnectionError,
+    KineticInvalidResponseError,
+    KineticTimeoutError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BasicCredentials:
+    """HTTP Basic credentials; the repr never shows the password."""
+
+    login: str
+    password: str = field(repr=False)
+
+    def header(self) -> str:
+        """Return the ``Authorization`` header value.
+
+        Built here rather than with ``aiohttp.BasicAuth``, which newer aiohttp
+        releases deprecate. Latin-1 as aiohttp always did, UTF-8 when it cannot encode.
+        """
+        raw = f"{self.login}:{self.password}"
+        try:
+            encoded = raw.encode("latin-1")
+        except UnicodeEncodeError:
+            encoded = raw.encode("utf-8")
+        return "Basic " + base64.b64encode(encoded).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A completed HTTP exchange: status, the headers we need, and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the status is 4xx or 5xx."""
+        return self.status >= 400
+
+    def json(self) -> Any:
+        """Decode the body as JSON with every non-integer number as a Decimal."""
+        if not self.body.strip():
+            raise KineticInvalidResponseError(f"Empty response body (HTTP {self.status})")
+        try:
+            return json.loads(self.body, parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as err:
+            # Deliberately not echoing the body: it may hold card data.
+            raise KineticInvalidResponseError(
+                f"Response is not valid JSON (HTTP {self.status})"
+            ) from err
+
+    def json_or_none(self) -> Any:
+        """Decode the body as JSON, or return None when it is empty or not JSON.
+
+        Error responses are often bodiless or plain text; their status alone still
+        says what went wrong.
+        """
+        try:
+            return self.json()
+        except KineticInvalidResponseError:
+            return None
+
+
+async def request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    *,
+    time_limit: float,
+    auth: BasicCredentials | None = None,
+    json_body: Any = None,
+    params: Mapping[str, str] | None = None,
+) -> Response:
+    """Send one request and read the whole answer within ``time_limit`` seconds."""
+    headers = {"Accept": "application/json"}
+    if auth is not None:
+        headers["Authorization"] = auth.header()
+    data: bytes | None = None
+    if json_body is not None:
+        # Serialised here so Decimals (never floats) go out as exact strings/numbers.
+        data = json.dumps(json_body, default=_json_default).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        async with asyncio.timeout(time_limit):
+            async with session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+            ) as resp:
+                body = await resp.read()
+                response = Response(
+                    status=resp.status,
+                    headers={k.lower(): v for k, v in resp.headers.items()},
+                    body=body,
+                )
+    except TimeoutError as err:
+        _LOGGER.debug("%s %s timed out after %ss", method, url.path, time_limit)
+        raise KineticTimeoutError(
+            f"Timed out after {time_limit}s waiting for {method} {url.path}"
+        ) from err
+    except (aiohttp.ClientError, socket.gaierror, OSError) as err:
+        _LOGGER.debug("%s %s failed: %s", method, url.path, type(err).__name__)
+        raise KineticConnectionError(
+            f"Error talking to {url.host}:{url.port} ({type(err).__name__})"
+        ) from err
+    _LOGGER.debug("%s %s -> %s", method, url.path, response.status)
+    return response
+
+
+def build_url(scheme: str, host: str, port: int, path: str) -> URL:
+    """Build a request URL; a host or port that cannot form one is a connection error."""
+    try:
+        return URL.build(scheme=scheme, host=host, port=port, path=path)
+    except (TypeError, ValueError) as err:
+        raise KineticConnectionError(f"Cannot build a URL for host {host!r}") from err
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"Cannot serialise {type(value).__name__}")
+
+
+class SessionOwner:
+    """Session handling shared by the clients, in the python-wled style.
+
+    A client uses the injected ``aiohttp.ClientSession`` when given one and never
+    closes it; otherwise it creates its own on first use and closes it in
+    :meth:`close` (or on leaving ``async with``).
+    """
+
+    session: aiohttp.ClientSession | None
+    _close_session: bool
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+            self._close_session = True
+        return self.session
+
+    async def close(self) -> None:
+        """Close the session if this client created it."""
+        if self.session is not None and self._close_session:
+            await self.session.close()
+            self.session = None
+            self._close_session = False
+
+    async def __aenter__(self) -> Self:
+        """Enter ``async with``."""
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        """Leave ``async with``: close the session if we own it."""
+        await self.close()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Read a ``Retry-After`` header given in seconds (HTTP dates are not worth it here)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None

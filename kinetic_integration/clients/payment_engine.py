@@ -1,0 +1,186 @@
+"""Client for the USAePay Payment Engine (cloud pay requests to a paired terminal)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from ..errors import (
+    KineticAuthenticationError,
+    KineticDeviceBusyError,
+    KineticDeviceError,
+    KineticDeviceOfflineError,
+    KineticError,
+    KineticInputError,
+    KineticInvalidResponseError,
+    KineticLowBatteryError,
+    KineticNotFoundError,
+    KineticRateLimitError,
+    KineticRequestError,
+    KineticRequestTimedOutError,
+    KineticUnknownDeviceError,
+    KineticValidationError,
+)
+from ..models.payment_engine import PayRequest, PayRequestParams, PeDevice
+from ._http import (
+    BasicCredentials,
+    Response,
+    SessionOwner,
+    request,
+    retry_after_seconds,
+)
+
+PRODUCTION_URL = "https://usaepay.com/api/v2"
+SANDBOX_URL = "https://sandbox.usaepay.com/api/v2"
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+_ERROR_CODES: dict[int, type[KineticRequestError]] = {
+    21121: KineticUnknownDeviceError,
+    21143: KineticLowBatteryError,
+    21144: KineticRequestTimedOutError,
+    21145: KineticDeviceOfflineError,
+    21146: KineticDeviceBusyError,
+}
+
+
+def pin_hash(api_key: str, pin: str, seed: str | None = None) -> str:
+    """Return the ``s2/<seed>/<sha256(api_key + seed + pin)>`` password of one request."""
+    seed = seed if seed is not None else secrets.token_hex(16)
+    digest = hashlib.sha256(f"{api_key}{seed}{pin}".encode()).hexdigest()
+    return f"s2/{seed}/{digest}"
+
+
+def _check_key(value: str, name: str) -> str:
+    # Keys go into URL paths: refuse anything that would need escaping.
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
+        raise KineticInputError(f"{name} must be letters, digits, '_' or '-'")
+    return value
+
+
+def _error_code(data: Any) -> int | None:
+    if not isinstance(data, dict):
+        return None
+    value = data.get("errorcode")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+@dataclass
+class PaymentEngineClient(SessionOwner):
+    """Talks to the USAePay Payment Engine REST API (``base_url`` ends in ``/api/v2``).
+
+    Every request is authenticated with the API key and a freshly seeded PIN hash.
+    The client never polls or retries: the caller decides when to ask again.
+    """
+
+    api_key: str = field(repr=False)
+    pin: str = field(repr=False)
+    base_url: str = PRODUCTION_URL
+    request_timeout: float = 10.0
+    session: aiohttp.ClientSession | None = None
+    _close_session: bool = field(default=False, init=False, repr=False)
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _url(self, path: str) -> URL:
+        base = URL(self.base_url.rstrip("/"))
+        return base.with_path(base.path.rstrip("/") + path)
+
+    async def _request(self, method: str, path: str, *, json_body: Any = None) -> Any:
+        """Send a request, raise the typed error for any failure, return the JSON body."""
+        response = await request(
+            self._get_session(),
+            method,
+            self._url(path),
+            time_limit=self.request_timeout,
+            auth=BasicCredentials(self.api_key, pin_hash(self.api_key, self.pin)),
+            json_body=json_body,
+        )
+        if response.is_error:
+            raise self._error(response)
+        data = response.json_or_none() if method == "DELETE" else response.json()
+        if isinstance(data, dict) and "error" in data and _error_code(data):
+            # An error body with a 200 status is still an error.
+            raise self._error(response)
+        return data
+
+    @staticmethod
+    def _error(response: Response) -> KineticError:
+        """Map an error status / ``{"error", "errorcode"}`` body to our errors."""
+        status = response.status
+        data = response.json_or_none()
+        message = ""
+        if isinstance(data, dict) and isinstance(data.get("error"), str):
+            message = data["error"]
+        if status == 401:
+            return KineticAuthenticationError("The Payment Engine rejected the API key or PIN")
+        if status == 429:
+            return KineticRateLimitError(
+                message or "Payment Engine rate limit reached",
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        code = _error_code(data)
+        if code in _ERROR_CODES:
+            return _ERROR_CODES[code](message, details=f"errorcode {code}")
+        details = f"errorcode {code}" if code is not None else None
+        if status == 404:
+            return KineticNotFoundError(message or "Not found", details=details)
+        if status >= 500:
+            return KineticDeviceError(
+                message or f"Payment Engine error (HTTP {status})", details=details
+            )
+        if status == 403:
+            return KineticAuthenticationError(message or "Forbidden")
+        return KineticValidationError(
+            message or f"Request rejected (HTTP {status})", details=details
+        )
+
+    # --- endpoints ------------------------------------------------------------
+
+    async def create_pay_request(self, request: PayRequestParams) -> PayRequest:
+        """Start a pay request on the terminal; keep its ``key`` to poll or recover."""
+        body = request.to_json()  # validates before anything is sent
+        data = await self._request("POST", "/paymentengine/payrequests", json_body=body)
+        return PayRequest.from_dict(data)
+
+    async def pay_request(self, key: str) -> PayRequest:
+        """Return a pay request's status and, once the customer paid, its transaction."""
+        data = await self._request("GET", f"/paymentengine/payrequests/{_check_key(key, 'key')}")
+        return PayRequest.from_dict(data)
+
+    async def cancel_pay_request(self, key: str) -> None:
+        """Cancel a pay request that has not completed yet."""
+        await self._request("DELETE", f"/paymentengine/payrequests/{_check_key(key, 'key')}")
+
+    async def devices(self) -> list[PeDevice]:
+        """Return the payment devices registered to this API key."""
+        data = await self._request("GET", "/paymentengine/devices")
+        rows: Any = data
+        if isinstance(data, dict):
+            rows = data.get("data", data.get("devices"))
+        if not isinstance(rows, list):
+            raise KineticInvalidResponseError("devices is not a list")
+        return [PeDevice.from_dict(row) for row in rows]
+
+    async def device(self, device_key: str) -> PeDevice:
+        """Return one device (its ``status`` says whether it is online)."""
+        path = f"/paymentengine/devices/{_check_key(device_key, 'device_key')}"
+        return PeDevice.from_dict(await self._request("GET", path))
+
+    async def register_device(self, name: str) -> PeDevice:
+        """Register a standalone terminal; the result carries the ``pairing_code``."""
+        if not isinstance(name, str) or not name.strip():
+            raise KineticInputError("name must be a non-empty string")
+        body = {"terminal_type": "standalone", "name": name}
+        return PeDevice.from_dict(
+            await self._request("POST", "/paymentengine/devices", json_body=body)
+        )

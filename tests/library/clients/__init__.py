@@ -1,0 +1,1 @@
+"""Tests of the three API clients against the simulator."""
