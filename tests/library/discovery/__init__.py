@@ -1,0 +1,1 @@
+"""Tests of kinetic_integration.discovery."""
