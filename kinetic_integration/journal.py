@@ -1,0 +1,473 @@
+"""Durable intent records, so a charge is never taken twice or forgotten.
+
+Every money-moving request is written down (``pending``) before it is sent, marked
+``sent`` right before the request leaves, updated with the terminal's own id as soon as
+it is known (the Payment Engine request key) and closed (``final``) with the result.
+A record whose outcome is not confirmed stays ``sent``; a request that provably never
+reached the terminal is ``not_sent`` and its reference may be used again.
+
+:class:`JournaledPayments` drives a :class:`~kinetic_integration.terminal.Terminal` through
+that cycle. It resumes a known reference instead of charging again, and refuses to start a
+new transaction on a terminal that still has an unresolved one. Storage is a
+:class:`JournalStore`: :class:`SqliteJournal` here (stdlib only, its blocking calls run in a
+worker thread); Home Assistant plugs in its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from .errors import KineticError, KineticInputError, UnresolvedTransactionError
+from .models.common import Transaction, TransactionResult, TransactionType
+from .money import format_amount
+from .terminal import Operation, PreviousAttempt, Terminal
+
+_LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class JournalError(KineticError):
+    """The journal could not be read or written."""
+
+    code = "journal_error"
+
+
+class JournalState(StrEnum):
+    """Where a recorded transaction stands."""
+
+    PENDING = "pending"  # intent written, request not sent yet
+    SENT = "sent"  # the request may have reached the terminal; outcome not confirmed
+    FINAL = "final"  # the terminal confirmed a final result
+    NOT_SENT = "not_sent"  # provably never reached the terminal; the reference is free
+
+    @property
+    def is_unresolved(self) -> bool:
+        """Whether this record blocks new transactions on its terminal."""
+        return self in (JournalState.PENDING, JournalState.SENT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalRecord:
+    """One intended transaction. Amounts are strings in major units ("12.34")."""
+
+    reference: str
+    terminal: str
+    type: TransactionType
+    amount: str | None
+    state: JournalState
+    result: TransactionResult | None = None
+    terminal_id: str | None = None
+    message: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JournalStore(Protocol):
+    """Where journal records live (SQLite here; Home Assistant brings its own)."""
+
+    async def get(self, reference: str) -> JournalRecord | None:
+        """Return the record of ``reference``, if any."""
+
+    async def begin(self, record: JournalRecord) -> JournalRecord:
+        """Atomically write a new intent, or re-open a ``not_sent`` one with this reference.
+
+        Raises UnresolvedTransactionError if another record on the same terminal is
+        unresolved, and KineticInputError if the reference is already in use.
+        """
+
+    async def update(
+        self,
+        reference: str,
+        *,
+        state: JournalState | None = None,
+        result: TransactionResult | None = None,
+        terminal_id: str | None = None,
+        message: str | None = None,
+    ) -> JournalRecord:
+        """Change a record; fields left ``None`` keep their value."""
+
+    async def unresolved(self, terminal: str) -> list[JournalRecord]:
+        """Return the unresolved records of one terminal, oldest first."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS intents (
+    reference TEXT PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    type TEXT NOT NULL,
+    amount TEXT,
+    state TEXT NOT NULL,
+    result TEXT,
+    terminal_id TEXT,
+    message TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS intents_by_terminal ON intents (terminal, state);
+"""
+_COLUMNS = (
+    "reference, terminal, type, amount, state, result, terminal_id, message, created_at, updated_at"
+)
+_UNRESOLVED = (JournalState.PENDING.value, JournalState.SENT.value)
+
+
+def _record(row: tuple[Any, ...]) -> JournalRecord:
+    return JournalRecord(
+        reference=row[0],
+        terminal=row[1],
+        type=TransactionType(row[2]),
+        amount=row[3],
+        state=JournalState(row[4]),
+        result=TransactionResult(row[5]) if row[5] else None,
+        terminal_id=row[6],
+        message=row[7],
+        created_at=datetime.fromisoformat(row[8]),
+        updated_at=datetime.fromisoformat(row[9]),
+    )
+
+
+class SqliteJournal:
+    """A :class:`JournalStore` in one SQLite file (created with its folder on first use).
+
+    Each call opens its own short-lived connection in a worker thread, so the event
+    loop never blocks on disk and separate processes (two CLI runs) see each other's
+    records; ``begin`` runs in an IMMEDIATE transaction so two of them cannot both
+    start a transaction on the same terminal.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        """Remember where the journal lives; nothing is opened yet."""
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            connection.executescript(_SCHEMA)
+            yield connection
+        finally:
+            connection.close()
+
+    def _get(self, reference: str) -> JournalRecord | None:
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM intents WHERE reference = ?",  # noqa: S608 - constant
+                (reference,),
+            ).fetchone()
+        return _record(row) if row else None
+
+    def _begin(self, record: JournalRecord) -> JournalRecord:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                blocking = db.execute(
+                    "SELECT reference FROM intents WHERE terminal = ? AND state IN (?, ?) "
+                    "AND reference != ? ORDER BY created_at LIMIT 1",
+                    (record.terminal, *_UNRESOLVED, record.reference),
+                ).fetchone()
+                if blocking:
+                    raise UnresolvedTransactionError(
+                        f"Transaction {blocking[0]} on this terminal has no confirmed outcome; "
+                        f"resume it with --reference {blocking[0]} first",
+                        reference=blocking[0],
+                    )
+                existing = db.execute(
+                    "SELECT state FROM intents WHERE reference = ?", (record.reference,)
+                ).fetchone()
+                if existing and existing[0] != JournalState.NOT_SENT.value:
+                    raise KineticInputError(f"Reference {record.reference} is already in use")
+                db.execute(
+                    f"INSERT OR REPLACE INTO intents ({_COLUMNS}) "  # noqa: S608 - constant
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.reference,
+                        record.terminal,
+                        record.type.value,
+                        record.amount,
+                        record.state.value,
+                        record.result.value if record.result else None,
+                        record.terminal_id,
+                        record.message,
+                        record.created_at.isoformat(),
+                        record.updated_at.isoformat(),
+                    ),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return record
+
+    def _update(self, reference: str, changes: dict[str, str | None]) -> JournalRecord:
+        changes["updated_at"] = _now().isoformat()
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with self._connect() as db:
+            db.execute(
+                f"UPDATE intents SET {assignments} WHERE reference = ?",  # noqa: S608 - our columns
+                (*changes.values(), reference),
+            )
+        record = self._get(reference)
+        if record is None:
+            raise KineticInputError(f"No journal record for {reference}")
+        return record
+
+    def _unresolved(self, terminal: str) -> list[JournalRecord]:
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM intents "  # noqa: S608 - constant
+                "WHERE terminal = ? AND state IN (?, ?) ORDER BY created_at",
+                (terminal, *_UNRESOLVED),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    async def _call(self, func: Callable[..., _T], *args: Any) -> _T:
+        """Run one blocking call in a worker thread; disk trouble becomes JournalError."""
+        try:
+            return await asyncio.to_thread(func, *args)
+        except (sqlite3.Error, OSError) as err:
+            raise JournalError(
+                f"Cannot use the journal at {self.path}: {type(err).__name__}: {err}"
+            ) from err
+
+    async def get(self, reference: str) -> JournalRecord | None:
+        """Return the record of ``reference``, if any."""
+        return await self._call(self._get, reference)
+
+    async def begin(self, record: JournalRecord) -> JournalRecord:
+        """Write a new intent atomically (see :class:`JournalStore`)."""
+        return await self._call(self._begin, record)
+
+    async def update(
+        self,
+        reference: str,
+        *,
+        state: JournalState | None = None,
+        result: TransactionResult | None = None,
+        terminal_id: str | None = None,
+        message: str | None = None,
+    ) -> JournalRecord:
+        """Change a record; fields left ``None`` keep their value."""
+        changes: dict[str, str | None] = {}
+        if state is not None:
+            changes["state"] = state.value
+        if result is not None:
+            changes["result"] = result.value
+        if terminal_id is not None:
+            changes["terminal_id"] = terminal_id
+        if message is not None:
+            changes["message"] = message
+        return await self._call(self._update, reference, changes)
+
+    async def unresolved(self, terminal: str) -> list[JournalRecord]:
+        """Return the unresolved records of one terminal, oldest first."""
+        return await self._call(self._unresolved, terminal)
+
+
+class _JournalListener:
+    """Writes the journal as the Terminal reaches each step."""
+
+    def __init__(self, store: JournalStore) -> None:
+        self.store = store
+        self.sent = False
+
+    async def sending(self, operation: Operation) -> None:
+        """Mark the record sent before the request leaves."""
+        self.sent = True
+        await self.store.update(operation.reference, state=JournalState.SENT)
+
+    async def terminal_id_known(self, operation: Operation, terminal_id: str) -> None:
+        """Store the terminal's id (the Payment Engine request key) at once."""
+        try:
+            await self.store.update(operation.reference, terminal_id=terminal_id)
+        except JournalError as err:
+            # The request is out: losing its result now would be worse than a stale record.
+            _LOGGER.warning("Could not journal the id of %s: %s", operation.reference, err)
+
+
+class JournaledPayments:
+    """Money-moving calls on one Terminal with a durable journal around each.
+
+    validate -> record intent -> start / wait / recover -> record the result. A reference
+    already in the journal is resumed (recovered by the stored terminal id) and never
+    charged again; a new transaction is refused while another on the same terminal is
+    unresolved.
+    """
+
+    def __init__(self, terminal: Terminal, store: JournalStore) -> None:
+        """Wrap ``terminal``; records are keyed by its identity."""
+        self.terminal = terminal
+        self.store = store
+
+    async def sale(
+        self,
+        amount: object,
+        *,
+        reference: str | None = None,
+        tip: object = None,
+        cashback: object = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+        **passthrough: Any,
+    ) -> Transaction:
+        """Take a payment (or resume the one with this reference)."""
+        operation = self.terminal.prepare(
+            TransactionType.SALE,
+            amount=amount,
+            reference=reference,
+            tip=tip,
+            cashback=cashback,
+            extra=passthrough,
+        )
+        return await self.run(operation, timeout=timeout)
+
+    async def refund(
+        self,
+        amount: object,
+        *,
+        reference: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+    ) -> Transaction:
+        """Refund money to a card (or resume the refund with this reference)."""
+        operation = self.terminal.prepare(
+            TransactionType.REFUND, amount=amount, reference=reference
+        )
+        return await self.run(operation, timeout=timeout)
+
+    async def reversal(
+        self,
+        transaction_id: str,
+        *,
+        reference: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+    ) -> Transaction:
+        """Reverse an earlier transaction (or resume the reversal with this reference)."""
+        operation = self.terminal.prepare(
+            TransactionType.REVERSAL, reference=reference, original_id=transaction_id
+        )
+        return await self.run(operation, timeout=timeout)
+
+    async def reconciliation(
+        self,
+        *,
+        reference: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+    ) -> Transaction:
+        """Run the end-of-day reconciliation (or resume the one with this reference)."""
+        operation = self.terminal.prepare(TransactionType.RECONCILIATION, reference=reference)
+        return await self.run(operation, timeout=timeout)
+
+    async def run(
+        self,
+        operation: Operation,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+    ) -> Transaction:
+        """Journal and execute a prepared operation (resuming a known reference)."""
+        amount = format_amount(operation.amount) if operation.amount is not None else None
+        existing = await self.store.get(operation.reference)
+        previous_state: JournalState | None = None
+        if existing is not None:
+            self._check_same(existing, operation, amount)
+            if existing.state is JournalState.FINAL:
+                return await self._report_final(existing, operation)
+            previous_state = existing.state
+        if previous_state is None or previous_state is JournalState.NOT_SENT:
+            now = _now()
+            await self.store.begin(
+                JournalRecord(
+                    reference=operation.reference,
+                    terminal=self.terminal.identity,
+                    type=operation.type,
+                    amount=amount,
+                    state=JournalState.PENDING,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        previous = (
+            PreviousAttempt(
+                sent=existing.state is JournalState.SENT, terminal_id=existing.terminal_id
+            )
+            if existing is not None and previous_state is not JournalState.NOT_SENT
+            else None
+        )
+        if previous is not None:
+            _LOGGER.debug("Resuming %s from the journal", operation.reference)
+            # A resumed reference is looked up on the terminal before anything is sent.
+            operation = dataclasses.replace(operation, caller_reference=True)
+        listener = _JournalListener(self.store)
+        try:
+            txn = await self.terminal.execute(
+                operation, timeout=timeout, previous=previous, listener=listener
+            )
+        except KineticError as err:
+            # The Terminal raises only when nothing was charged for this reference. If
+            # an earlier attempt was sent and this one never got as far as sending, that
+            # earlier one is still unresolved.
+            if listener.sent or previous_state in (None, JournalState.PENDING):
+                await self.store.update(
+                    operation.reference, state=JournalState.NOT_SENT, message=err.message
+                )
+            raise
+        try:
+            await self._record(txn)
+        except JournalError as err:
+            # Report the result anyway; the record stays "sent" and will be resumed.
+            _LOGGER.warning("Could not journal the result of %s: %s", txn.reference, err)
+        return txn
+
+    async def _record(self, txn: Transaction) -> None:
+        state = JournalState.FINAL if txn.result.is_final else JournalState.SENT
+        await self.store.update(
+            txn.reference,
+            state=state,
+            result=txn.result,
+            terminal_id=txn.request_key,
+            message=txn.message,
+        )
+
+    def _check_same(self, record: JournalRecord, operation: Operation, amount: str | None) -> None:
+        if record.terminal != self.terminal.identity:
+            raise KineticInputError(
+                f"Reference {record.reference} belongs to another terminal ({record.terminal})"
+            )
+        if record.type is not operation.type or record.amount != amount:
+            raise KineticInputError(
+                f"Reference {record.reference} was a {record.type.value}"
+                + (f" of {record.amount}" if record.amount else "")
+                + "; use a new reference for a different transaction"
+            )
+
+    async def _report_final(self, record: JournalRecord, operation: Operation) -> Transaction:
+        """Report a finished transaction again, fresh from the terminal when possible."""
+        try:
+            txn = await self.terminal.transaction(record.reference, terminal_id=record.terminal_id)
+        except (KineticError, NotImplementedError) as err:
+            _LOGGER.debug("Could not look %s up again: %s", record.reference, type(err).__name__)
+        else:
+            if txn.result.is_final:
+                return dataclasses.replace(txn, type=record.type)
+        return Transaction(
+            kind=self.terminal.kind,
+            reference=record.reference,
+            type=record.type,
+            result=record.result or TransactionResult.UNKNOWN,
+            amount=Decimal(record.amount) if record.amount else None,
+            request_key=record.terminal_id,
+            message=record.message,
+        )

@@ -1,0 +1,31 @@
+"""The Terminal facade: one object over the three terminal APIs.
+
+This package is the only place in the library that knows the kinds differ; callers
+ask :meth:`Terminal.supports` and get :class:`UnsupportedOperationError` otherwise.
+"""
+
+from .base import (
+    Capability,
+    Operation,
+    PreviousAttempt,
+    Terminal,
+    TerminalConfig,
+    TransactionListener,
+)
+from .device_service import DeviceServiceTerminal
+from .factory import create_terminal
+from .kinetic_go import KineticGoTerminal
+from .payment_engine import PaymentEngineTerminal
+
+__all__ = [
+    "Capability",
+    "DeviceServiceTerminal",
+    "KineticGoTerminal",
+    "Operation",
+    "PaymentEngineTerminal",
+    "PreviousAttempt",
+    "Terminal",
+    "TerminalConfig",
+    "TransactionListener",
+    "create_terminal",
+]

@@ -1,0 +1,125 @@
+"""DeviceService (Kinetic / Castles MP200) behind the Terminal facade.
+
+The POST blocks until the customer is done, so it gets the whole transaction timeout
+(or ``blocking_request_timeout``). If its answer is lost, ``GET Transaction?uuid=``
+recovers by our uuid4: it answers DeviceBusy while the terminal is still inside the
+POST (wait it out) and ``Complete: false`` while the transaction runs (keep checking).
+"Transaction UUID already exists" means the terminal has it: recover, never re-post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from ..clients.device_service import (
+    DEFAULT_PORT,
+    DeviceServiceClient,
+    check_reference,
+    new_reference,
+)
+from ..errors import KineticReferenceMismatchError, KineticRequestError
+from ..models.common import TerminalKind, TerminalStatus, Transaction
+from ..models.device_service import DsTransaction
+from .base import Capability, Operation, Terminal, TerminalConfig
+
+#: Extra time for one lookup beyond what is left: the service may hold it until the
+#: status settles, and a lookup cut short teaches us nothing.
+_LOOKUP_FLOOR = 1.0
+
+
+class DeviceServiceTerminal(Terminal):
+    """A Kinetic / Castles MP200 reader behind the DeviceService Windows service."""
+
+    kind = TerminalKind.DEVICE_SERVICE
+    capabilities = frozenset(
+        {
+            Capability.SALE,
+            Capability.TRANSACTION_LOOKUP,
+            Capability.OFFLINE_TRANSACTIONS,
+            Capability.SCREEN,
+        }
+    )
+    default_poll_interval = 1.0
+
+    def __init__(
+        self, config: TerminalConfig, session: aiohttp.ClientSession | None = None
+    ) -> None:
+        """Build the client from the configuration."""
+        super().__init__(config)
+        self.client = DeviceServiceClient(
+            config.host,
+            config.port or DEFAULT_PORT,
+            username=config.username or "",
+            password=config.password or "",
+            request_timeout=config.request_timeout,
+            transaction_timeout=config.transaction_timeout,
+            session=session,
+        )
+
+    @property
+    def identity(self) -> str:
+        """``device-service:<host>:<port>``."""
+        return f"{self.kind.value}:{self.client.host}:{self.client.port}"
+
+    def new_reference(self) -> str:
+        """Return a uuid4 (the service silently replaces anything else)."""
+        return new_reference()
+
+    def validate_reference(self, reference: str) -> str:
+        """Return the reference as a canonical uuid4, or raise (nothing else is safe)."""
+        return check_reference(reference)
+
+    async def _start(self, operation: Operation, budget: float, deadline: float) -> Transaction:
+        assert operation.amount is not None
+        remaining = deadline - asyncio.get_running_loop().time()
+        blocking = self.config.blocking_request_timeout or budget
+        # The client reads its limit for the blocking POST from this attribute.
+        configured = self.client.transaction_timeout
+        self.client.transaction_timeout = max(0.1, min(blocking, remaining))
+        try:
+            started = await self.client.start_transaction(operation.reference, operation.amount)
+        except KineticReferenceMismatchError as err:
+            # Cannot happen with a uuid4 reference, but if it does the result is real.
+            if isinstance(err.transaction, DsTransaction):
+                return err.transaction.to_transaction()
+            raise
+        finally:
+            self.client.transaction_timeout = configured
+        return started.to_transaction()
+
+    async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
+        txn = await self.client.transaction(terminal_id, timeout=max(remaining, _LOOKUP_FLOOR))
+        return txn.to_transaction()
+
+    async def status(self) -> TerminalStatus:
+        """Status; the offline count only when idle (the service answers busy otherwise)."""
+        state = await self.client.status()
+        offline_count: int | None = None
+        if not state.transaction_in_progress:
+            try:
+                offline_count = (await self.client.offline_count()).offline_count
+            except KineticRequestError:
+                offline_count = None
+        return TerminalStatus(
+            kind=self.kind,
+            online=state.is_connected,
+            busy=state.transaction_in_progress,
+            screen=state.status,
+            offline_count=offline_count,
+        )
+
+    async def offline_count(self) -> int:
+        """How many offline transactions wait to be sent to the host."""
+        self.require(Capability.OFFLINE_TRANSACTIONS, "count offline transactions")
+        return (await self.client.offline_count()).offline_count
+
+    async def send_offline(self) -> None:
+        """Send stored offline transactions to the host (returns when all are sent)."""
+        self.require(Capability.OFFLINE_TRANSACTIONS, "send offline transactions")
+        await self.client.send_offline_transactions()
+
+    async def close(self) -> None:
+        """Close the client."""
+        await self.client.close()

@@ -1,0 +1,168 @@
+"""Kinetic Go 2 behind the Terminal facade.
+
+The client chooses the transaction id (``id`` in the start request), so every
+transaction can be recovered with ``GET transactions/<id>`` whatever happens to the
+answer of the POST. A started transaction is polled until it is no longer active.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import aiohttp
+
+from ..clients.kinetic_go import DEFAULT_PORT, KineticGoClient
+from ..errors import KineticInputError
+from ..models.common import (
+    ReceiptCopy,
+    TerminalKind,
+    TerminalStatus,
+    Transaction,
+    TransactionResult,
+    TransactionType,
+)
+from ..receipts import receipt_lines
+from .base import Capability, Operation, Terminal, TerminalConfig
+
+#: Printer geometry for plain text: dots per line at the font size we use.
+_FONT_SIZE = 24
+_LINE_HEIGHT = 30
+_LINES_PER_BUFFER = 20
+_MAX_PRINT_LINES = 200
+_MAX_LINE_LENGTH = 200
+
+
+class KineticGoTerminal(Terminal):
+    """A Kinetic Go 2 terminal (on-device REST API v2)."""
+
+    kind = TerminalKind.KINETIC_GO
+    capabilities = frozenset(
+        {
+            Capability.SALE,
+            Capability.REFUND,
+            Capability.REVERSAL,
+            Capability.RECONCILIATION,
+            Capability.TIP,
+            Capability.CASHBACK,
+            Capability.RECEIPTS,
+            Capability.PRINT,
+            Capability.SCREEN,
+            Capability.TRANSACTION_LOOKUP,
+            Capability.SERIAL,
+        }
+    )
+    default_poll_interval = 0.5
+    echoes_amount = True
+
+    def __init__(
+        self, config: TerminalConfig, session: aiohttp.ClientSession | None = None
+    ) -> None:
+        """Build the client from the configuration."""
+        super().__init__(config)
+        self.client = KineticGoClient(
+            config.host,
+            config.port or DEFAULT_PORT,
+            username=config.username or "",
+            password=config.password or "",
+            request_timeout=config.request_timeout,
+            session=session,
+        )
+
+    @property
+    def identity(self) -> str:
+        """``kinetic-go:<host>:<port>``."""
+        return f"{self.kind.value}:{self.client.host}:{self.client.port}"
+
+    def new_reference(self) -> str:
+        """Return a uuid4: the Go transaction id we send."""
+        return str(uuid.uuid4())
+
+    async def _start(self, operation: Operation, budget: float, deadline: float) -> Transaction:
+        if operation.type is TransactionType.SALE:
+            assert operation.amount is not None
+            started = await self.client.start_sale(
+                operation.reference,
+                operation.amount,
+                tip=operation.tip,
+                cashback=operation.cashback,
+            )
+        elif operation.type is TransactionType.REFUND:
+            assert operation.amount is not None
+            started = await self.client.start_refund(operation.reference, operation.amount)
+        elif operation.type is TransactionType.REVERSAL:
+            assert operation.original_id is not None
+            started = await self.client.start_reversal(operation.reference, operation.original_id)
+        else:
+            started = await self.client.start_reconciliation(operation.reference)
+        return started.to_transaction()
+
+    async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
+        return (await self.client.transaction(terminal_id)).to_transaction()
+
+    async def status(self) -> TerminalStatus:
+        """Ping, screen, current transaction and device serial."""
+        online = await self.client.ping()
+        screen = await self.client.current_screen()
+        current = await self.client.current_transaction()
+        device = await self.client.device()
+        busy = current is not None and current.outcome is TransactionResult.PENDING
+        text = (screen.text or "").strip()
+        return TerminalStatus(
+            kind=self.kind,
+            online=online,
+            busy=busy,
+            screen=" / ".join(line for line in text.splitlines() if line.strip()) or screen.path,
+            serial=device.serial_number,
+            manufacturer=device.manufacturer,
+            model=device.family,
+        )
+
+    async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
+        """Return the receipt of a transaction as text lines."""
+        self.require(Capability.RECEIPTS, "produce receipts")
+        reference = self.validate_reference(reference)
+        copy = ReceiptCopy(copy)
+        lookup_id = self._terminal_ids.get(reference, reference)
+        return receipt_lines(await self.client.receipt(lookup_id, copy))
+
+    async def print_text(self, lines: Sequence[str]) -> None:
+        """Print plain text lines, one text instruction per line."""
+        self.require(Capability.PRINT, "print")
+        await self.client.print_instructions(text_instructions(lines))
+
+    async def close(self) -> None:
+        """Close the client."""
+        await self.client.close()
+
+
+def text_instructions(lines: Sequence[str]) -> list[dict[str, object]]:
+    """Printer instructions for plain text lines (batches separated by flushes).
+
+    ``y`` counts from the print head of the current buffer, so it restarts at 0 after
+    each flush; a final scroll feeds the paper past the tear bar.
+    """
+    if isinstance(lines, str) or not lines:
+        raise KineticInputError("Give at least one line of text to print")
+    if len(lines) > _MAX_PRINT_LINES:
+        raise KineticInputError(f"At most {_MAX_PRINT_LINES} lines can be printed at once")
+    instructions: list[dict[str, object]] = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, str) or len(line) > _MAX_LINE_LENGTH:
+            raise KineticInputError(f"Each line must be text of at most {_MAX_LINE_LENGTH} chars")
+        if any(ord(char) < 32 for char in line):
+            raise KineticInputError("Printed lines must not contain control characters")
+        row = index % _LINES_PER_BUFFER
+        if index and row == 0:
+            instructions.append({"command": "flush"})
+        instructions.append(
+            {
+                "command": "text",
+                "text": line,
+                "x": 0,
+                "y": row * _LINE_HEIGHT,
+                "font_size": _FONT_SIZE,
+            }
+        )
+    instructions.append({"command": "scroll", "amount": 100})
+    return instructions
