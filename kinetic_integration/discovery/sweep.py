@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from kinetic_integration.clients._http import BasicCredentials
 from kinetic_integration.discovery.models import (
     DiscoveredTerminal,
     DiscoverySource,
@@ -249,14 +250,12 @@ class HttpSweep:
         self,
         session: aiohttp.ClientSession,
         url: str,
-        auth: aiohttp.BasicAuth | None = None,
+        auth: BasicCredentials | None = None,
     ) -> tuple[int, bytes]:
-        async with session.get(
-            url,
-            auth=auth,
-            allow_redirects=False,
-            headers={"Accept": "application/json", "Accept-Encoding": "identity"},
-        ) as response:
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+        if auth is not None:
+            headers["Authorization"] = auth.header()
+        async with session.get(url, allow_redirects=False, headers=headers) as response:
             if (response.content_length or 0) > self._max_body:
                 raise _NotOurs(f"{url}: body of {response.content_length} bytes")
             body = bytearray()
@@ -300,7 +299,7 @@ class HttpSweep:
         # One authorized read; a rejection is final (no other credentials are tried).
         try:
             status, body = await self._get(
-                session, base + DEVICE_PATH, aiohttp.BasicAuth(creds.username, creds.password)
+                session, base + DEVICE_PATH, BasicCredentials(creds.username, creds.password)
             )
             if status != 200:
                 _LOGGER.debug("%s%s answered %s; serial unknown", base, DEVICE_PATH, status)
@@ -318,7 +317,7 @@ class HttpSweep:
         self, session: aiohttp.ClientSession, host: str, port: int
     ) -> DiscoveredTerminal:
         creds = self._credentials.get(TerminalKind.DEVICE_SERVICE)
-        auth = aiohttp.BasicAuth(creds.username, creds.password) if creds else None
+        auth = BasicCredentials(creds.username, creds.password) if creds else None
         status, body = await self._get(session, f"http://{host}:{port}{DS_STATUS_PATH}", auth)
         data = _json_object(body, "Status")
         if status == 200:

@@ -22,9 +22,10 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 from ..models.common import TerminalKind
+from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
 from .card import MASKED_PAN_SPACED, card_secrets
@@ -191,12 +192,12 @@ class DeviceServiceSimulator(BaseSimulator):
         return request.method == "POST" and self._route(request) == "transaction"
 
     def _authorized(self, request: web.Request) -> bool:
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
+        credentials = decode_basic(request.headers.get("Authorization", ""))
+        if credentials is None:
             return False
-        return hmac.compare_digest(auth.login, self.username) and hmac.compare_digest(
-            auth.password, self._password
+        login, password = credentials
+        return hmac.compare_digest(login, self.username) and hmac.compare_digest(
+            password, self._password
         )
 
     def _unauthorized(self) -> web.Response:

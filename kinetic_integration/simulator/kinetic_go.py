@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 from ..models.common import TerminalKind
 from ..money import from_minor_units, to_minor_units
+from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
 from .card import KSN, MASKED_PAN_STARS, MASKED_TRACK2, card_secrets, emv_tags
@@ -158,13 +159,12 @@ class KineticGoSimulator(BaseSimulator):
     def _authorized(self, request: web.Request) -> bool:
         if request.path == f"{_PREFIX}/ping.json":
             return True
-        header = request.headers.get("Authorization", "")
-        try:
-            auth = BasicAuth.decode(header)
-        except ValueError:
+        credentials = decode_basic(request.headers.get("Authorization", ""))
+        if credentials is None:
             return False
-        return hmac.compare_digest(auth.login, self.username) and hmac.compare_digest(
-            auth.password, self._password
+        login, password = credentials
+        return hmac.compare_digest(login, self.username) and hmac.compare_digest(
+            password, self._password
         )
 
     def _unauthorized(self) -> web.Response:

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 from ..models.common import TerminalKind
 from ..money import format_amount
+from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, Handler, mark_accepted
 from .card import MASKED_PAN_X, card_secrets
@@ -278,15 +279,15 @@ class PaymentEngineSimulator(BaseSimulator):
         return await handler(request)
 
     def _authorized(self, request: web.Request) -> bool:
-        try:
-            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
-        except ValueError:
+        credentials = decode_basic(request.headers.get("Authorization", ""))
+        if credentials is None:
             return False
-        parts = auth.password.split("/")
+        login, password = credentials
+        parts = password.split("/")
         if len(parts) != 3 or parts[0] != "s2" or not parts[1]:
             return False
-        return hmac.compare_digest(auth.login, self.api_key) and hmac.compare_digest(
-            auth.password, self.auth_password(parts[1])
+        return hmac.compare_digest(login, self.api_key) and hmac.compare_digest(
+            password, self.auth_password(parts[1])
         )
 
     def _unauthorized(self) -> web.Response:
