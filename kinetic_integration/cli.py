@@ -629,8 +629,9 @@ async def _simulate(args: argparse.Namespace, out: _Output) -> int:
 
 
 def _human_fleet(described: Sequence[dict[str, Any]]) -> str:
-    """How to reach each simulated terminal with this CLI."""
+    """How to reach each simulated terminal with this CLI, and a sale to try."""
     lines = ["Simulated terminals (Ctrl-C to stop):"]
+    first_connect: list[str] | None = None
     for item in described:
         kind = str(item.get("kind"))
         connect = ["kinetic", "--kind", kind]
@@ -638,15 +639,23 @@ def _human_fleet(described: Sequence[dict[str, Any]]) -> str:
             # A cloud API: reached by its base URL, not host and port.
             connect += ["--base-url", str(item.get("base_url"))]
             connect += ["--api-key", str(item["api_key"]), "--pin", str(item.get("pin"))]
+            devices = [d for d in item.get("devices") or [] if isinstance(d, dict)]
+            if devices and devices[0].get("key"):
+                connect += ["--device-key", str(devices[0]["key"])]
         else:
             connect += ["--host", str(item.get("host")), "--port", str(item.get("port"))]
             connect += ["--username", str(item.get("username"))]
             connect += ["--password", str(item.get("password"))]
+        first_connect = first_connect or connect
         lines.append(f"- {item.get('name', kind)} ({kind}) at {item.get('url')}")
         lines.append("    " + " ".join(connect) + " status")
-        for device in item.get("devices") or []:
-            if isinstance(device, dict) and device.get("key"):
-                lines.append(f"    device {device.get('name')}: --device-key {device['key']}")
+    if first_connect is not None:
+        lines += [
+            "",
+            "Take a sale (the cents choose the outcome: .01 declined, .02 PIN, .03 no card,",
+            ".04 customer cancels, .05 host error, .06 signature, anything else approved):",
+            "    " + " ".join(first_connect) + " sale 12.34",
+        ]
     return "\n".join(lines)
 
 
