@@ -1,0 +1,120 @@
+"""The coordinator: one per terminal, polling what its kind offers."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeAlias
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from kinetic_integration.discovery import Battery
+from kinetic_integration.errors import (
+    KineticAuthenticationError,
+    KineticDeviceBusyError,
+    KineticError,
+)
+from kinetic_integration.models.common import TerminalKind, TerminalStatus, Transaction
+from kinetic_integration.terminal import DeviceServiceTerminal, KineticGoTerminal
+
+from .const import (
+    CONF_KIND,
+    CONF_MAX_AMOUNT,
+    DEFAULT_MAX_AMOUNT,
+    DOMAIN,
+    FAST_INTERVAL,
+    IDLE_INTERVAL,
+    LOGGER,
+    PAYMENT_ENGINE_FAST_INTERVAL,
+)
+from .discovery import DATA_DISCOVERY
+from .terminal import build_terminal
+
+KineticConfigEntry: TypeAlias = ConfigEntry["KineticCoordinator"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KineticData:
+    """One poll's worth of what a terminal said."""
+
+    status: TerminalStatus
+    stored_records: int | None = None
+    last_transaction: Transaction | None = None
+    battery: Battery | None = None
+
+
+class KineticCoordinator(DataUpdateCoordinator[KineticData]):
+    """Poll one terminal: fast while a transaction runs, slowly when idle.
+
+    The base class logs once when the terminal is lost and once when it is back.
+    """
+
+    config_entry: KineticConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: KineticConfigEntry) -> None:
+        """Build the terminal on Home Assistant's shared web session."""
+        self.kind = TerminalKind(entry.data[CONF_KIND])
+        self.terminal = build_terminal(
+            hass,
+            entry.data,
+            Decimal(entry.options.get(CONF_MAX_AMOUNT, str(DEFAULT_MAX_AMOUNT))),
+        )
+        self._fast_interval = (
+            PAYMENT_ENGINE_FAST_INTERVAL
+            if self.kind is TerminalKind.PAYMENT_ENGINE
+            else FAST_INTERVAL
+        )
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=IDLE_INTERVAL,
+        )
+
+    async def _async_update_data(self) -> KineticData:
+        """Fetch the terminal's status (and what its kind adds)."""
+        try:
+            return await self._fetch()
+        except KineticAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except KineticError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": err.code},
+            ) from err
+
+    async def _fetch(self) -> KineticData:
+        terminal = self.terminal
+        status = await terminal.status()
+        previous = self.data
+        stored_records: int | None = None
+        last: Transaction | None = None
+        if isinstance(terminal, DeviceServiceTerminal):
+            # DeviceService answers busy to the counts while a transaction runs (not an
+            # outage): they are not asked then, and the last known values stay.
+            if not status.busy:
+                try:
+                    stored_records = (await terminal.client.offline_count()).stored_records
+                except KineticDeviceBusyError:
+                    status = dataclasses.replace(status, busy=True)
+            if status.offline_count is None and previous is not None:
+                status = dataclasses.replace(status, offline_count=previous.status.offline_count)
+            if stored_records is None and previous is not None:
+                stored_records = previous.stored_records
+        if isinstance(terminal, KineticGoTerminal):
+            latest = await terminal.client.latest_transaction()
+            last = latest.to_transaction() if latest is not None else None
+        self.update_interval = self._fast_interval if status.busy else IDLE_INTERVAL
+        discovery = self.hass.data.get(DATA_DISCOVERY)
+        battery = discovery.battery(status.serial) if discovery is not None else None
+        return KineticData(
+            status=status, stored_records=stored_records, last_transaction=last, battery=battery
+        )

@@ -1,0 +1,57 @@
+"""Diagnostics: the entry and the last poll, with credentials and card data redacted."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_API_KEY, CONF_PIN
+from .coordinator import KineticConfigEntry
+
+TO_REDACT = {
+    CONF_API_KEY,
+    CONF_PASSWORD,
+    CONF_PIN,
+    CONF_USERNAME,
+    # Card data: even masked numbers and authorisation codes stay out of bug reports.
+    "auth_code",
+    "card_network",
+    "entry_mode",
+    "masked_pan",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: KineticConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    coordinator = entry.runtime_data
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "capabilities": sorted(coordinator.terminal.capabilities),
+        "last_update_success": coordinator.last_update_success,
+        "data": async_redact_data(_plain(dataclasses.asdict(coordinator.data)), TO_REDACT),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Make the poll's dataclasses JSON-ready (money stays exact, as a string)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (Decimal, datetime)):
+        return str(value)
+    return value

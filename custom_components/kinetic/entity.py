@@ -1,0 +1,30 @@
+"""The base entity: one device per terminal."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN, MANUFACTURERS, MODELS
+from .coordinator import KineticCoordinator
+
+
+class KineticEntity(CoordinatorEntity[KineticCoordinator]):
+    """An entity of one payment terminal."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: KineticCoordinator, key: str) -> None:
+        """Name the entity after its terminal's unique id and attach the device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        unique_id = entry.unique_id or entry.entry_id
+        status = coordinator.data.status
+        self._attr_unique_id = f"{unique_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, unique_id)},
+            manufacturer=status.manufacturer or MANUFACTURERS[coordinator.kind],
+            model=status.model or MODELS[coordinator.kind],
+            name=entry.title,
+            serial_number=status.serial,
+        )

@@ -1,0 +1,100 @@
+"""Entity and device snapshots for each kind: only what a kind can fill is created."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.kinetic.const import DOMAIN
+
+from .conftest import setup_entry
+
+
+async def _snapshot(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    platform: Platform,
+    *,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    with patch("custom_components.kinetic.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    device = device_registry.async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
+    assert device is not None
+    assert device == snapshot(name="device")
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+async def test_kinetic_go(
+    hass: HomeAssistant,
+    *,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    go_entry: MockConfigEntry,
+    platform: Platform,
+) -> None:
+    """Kinetic Go 2: state, screen, last transaction, battery, both binary sensors."""
+    await _snapshot(
+        hass,
+        go_entry,
+        platform,
+        entity_registry=entity_registry,
+        device_registry=device_registry,
+        snapshot=snapshot,
+    )
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+async def test_device_service(
+    hass: HomeAssistant,
+    *,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    ds_entry: MockConfigEntry,
+    platform: Platform,
+) -> None:
+    """DeviceService: state, status text and the offline store."""
+    await _snapshot(
+        hass,
+        ds_entry,
+        platform,
+        entity_registry=entity_registry,
+        device_registry=device_registry,
+        snapshot=snapshot,
+    )
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+async def test_payment_engine(
+    hass: HomeAssistant,
+    *,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    pe_entry: MockConfigEntry,
+    platform: Platform,
+) -> None:
+    """Payment Engine: state and device status."""
+    await _snapshot(
+        hass,
+        pe_entry,
+        platform,
+        entity_registry=entity_registry,
+        device_registry=device_registry,
+        snapshot=snapshot,
+    )
