@@ -9,7 +9,11 @@ Exit codes (the contract for scripts):
 * 3 the terminal could not be reached, was busy or rejected our credentials before
   anything was charged;
 * 4 the outcome is unknown: the reference is printed, and running the same command
-  again with ``--reference`` resumes that transaction instead of charging again.
+  again with ``--reference`` resumes that transaction instead of charging again. Also
+  after Ctrl-C or an unforeseen failure during a payment.
+
+A journaled transaction whose outcome stays unknown blocks new ones on its terminal;
+``kinetic abandon REFERENCE --yes`` releases it once a person has checked the terminal.
 
 ``--json`` prints one JSON object on stdout; ``--verbose`` logs at DEBUG on stderr
 (the library never logs credentials or card data).
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -30,9 +35,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-import aiohttp
+from yarl import URL
 
 from . import __version__
+from .clients._http import new_session
 from .discovery.cli import add_discover_parser, run_discover
 from .errors import (
     KineticAuthenticationError,
@@ -45,7 +51,13 @@ from .errors import (
     KineticRateLimitError,
     KineticUnknownDeviceError,
 )
-from .journal import JournaledPayments, JournalError, SqliteJournal
+from .journal import (
+    JournalClaimError,
+    JournaledPayments,
+    JournalError,
+    SqliteJournal,
+    abandon,
+)
 from .models.common import (
     ReceiptCopy,
     TerminalKind,
@@ -68,6 +80,9 @@ DEFAULT_PORTS = {
     TerminalKind.DEVICE_SERVICE: 8526,
     TerminalKind.PAYMENT_ENGINE: 443,
 }
+_LOGGER = logging.getLogger(__name__)
+#: References of payments interrupted by Ctrl-C in this process (for the exit code).
+_INTERRUPTED_PAYMENTS: list[str] = []
 _PAYMENT_COMMANDS = frozenset({"sale", "refund", "reversal", "reconciliation"})
 #: Errors meaning "nothing was charged; the terminal could not take the request".
 _NOT_REACHED = (
@@ -228,6 +243,18 @@ def build_parser(stdout: IO[str] = sys.stdout) -> argparse.ArgumentParser:
     command("offline-send", "send stored offline transactions to the host")
     cancel = command("cancel", "cancel a pending Payment Engine request")
     cancel.add_argument("request_key", metavar="REQUEST_KEY")
+    abandoning = command(
+        "abandon",
+        "release a terminal from a journaled transaction with no confirmed outcome, "
+        "after checking the terminal or gateway by hand",
+    )
+    abandoning.add_argument("reference", metavar="REFERENCE")
+    abandoning.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm you checked the terminal or gateway for this transaction",
+    )
+    abandoning.add_argument("--note", help="what you found (kept in the journal)")
     simulate = command("simulate", "run simulated terminals on loopback until Ctrl-C")
     simulate.add_argument("--kinetic-go", type=int, default=1, metavar="N")
     simulate.add_argument("--device-service", type=int, default=1, metavar="N")
@@ -298,6 +325,7 @@ def transaction_json(txn: Transaction) -> dict[str, Any]:
         "message": txn.message,
         "signature_required": txn.signature_required,
         "is_offline": txn.is_offline,
+        "is_duplicate": txn.is_duplicate,
     }
 
 
@@ -330,9 +358,12 @@ class _Output:
         else:
             self.stdout.write(human.rstrip("\n") + "\n")
 
-    def error(self, err: KineticError | str, exit_code: int, **extra: Any) -> int:
+    def error(
+        self, err: KineticError | str, exit_code: int, *, code: str | None = None, **extra: Any
+    ) -> int:
         message = err.message if isinstance(err, KineticError) else err
-        code = err.code if isinstance(err, KineticError) else "invalid_input"
+        if code is None:
+            code = err.code if isinstance(err, KineticError) else "invalid_input"
         if self.as_json:
             self.stdout.write(
                 json.dumps({"error": code, "message": message, "exit_code": exit_code, **extra})
@@ -358,6 +389,10 @@ def _human_transaction(txn: Transaction) -> str:
     ):
         if value:
             lines.append(f"  {label + ':':<11} {value}")
+    if txn.is_duplicate:
+        lines.append(
+            "  DUPLICATE: the gateway answered with an earlier identical charge; no new money moved"
+        )
     if not txn.result.is_final:
         lines.append(
             "The outcome is UNKNOWN: do not charge again. Check the terminal, or re-run the "
@@ -415,6 +450,8 @@ def _config(args: argparse.Namespace) -> TerminalConfig:
     if kind is TerminalKind.PAYMENT_ENGINE and base_url is None:
         scheme = "https" if port == 443 else "http"
         base_url = f"{scheme}://{args.host}:{port}/api/v2"
+    if kind is TerminalKind.PAYMENT_ENGINE:
+        _check_payment_engine_url(base_url)
     for name in ("request_timeout", "poll_interval"):
         value = getattr(args, name)
         if value is not None and value <= 0:
@@ -436,6 +473,22 @@ def _config(args: argparse.Namespace) -> TerminalConfig:
         request_timeout=args.request_timeout,
         poll_interval=args.poll_interval,
     )
+
+
+def _check_payment_engine_url(base_url: str) -> None:
+    """Refuse to send the API key in clear text anywhere but this machine."""
+    url = URL(base_url)
+    if url.scheme == "https":
+        return
+    host = url.host or ""
+    loopback = host == "localhost"
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if url.scheme != "http" or not loopback:
+        raise KineticInputError(
+            "The Payment Engine must be reached over https (plain http only on loopback, "
+            f"e.g. a simulator); got {base_url}"
+        )
 
 
 def _check_credentials(config: TerminalConfig) -> None:
@@ -480,11 +533,26 @@ async def _run_payment(
         txn = await JournaledPayments(terminal, journal).run(operation, timeout=args.timeout)
     except asyncio.CancelledError:
         # Ctrl-C mid-transaction: the customer may still pay. Say how to find out.
+        _INTERRUPTED_PAYMENTS.append(operation.reference)
         out.stderr.write(
             f"kinetic: interrupted; the outcome of {operation.reference} is unknown. "
             f"Re-run with --reference {operation.reference} to resume.\n"
         )
         raise
+    except JournalClaimError as err:
+        return out.error(err, EXIT_UNKNOWN, reference=operation.reference)
+    except KineticError:
+        raise
+    except Exception as err:
+        # A failure we did not foresee: the request may have left. Never "declined".
+        _LOGGER.debug("Payment %s failed unexpectedly", operation.reference, exc_info=True)
+        return out.error(
+            f"unexpected {type(err).__name__}; the outcome of {operation.reference} is "
+            f"unknown. Re-run with --reference {operation.reference} to resume.",
+            EXIT_UNKNOWN,
+            code="unknown",
+            reference=operation.reference,
+        )
     out.emit(transaction_json(txn), _human_transaction(txn))
     if not txn.result.is_final:
         out.stderr.write(
@@ -706,12 +774,14 @@ async def _main(args: argparse.Namespace, out: _Output) -> int:
         return await run_discover(args, out.stdout)
     if args.command == "simulate":
         return await _simulate(args, out)
+    if args.command == "abandon":
+        return await _abandon(args, out)
     try:
         config = _config(args)
     except KineticError as err:
         return out.error(err, EXIT_INVALID)
     journal = SqliteJournal(args.journal or default_journal_path())
-    async with aiohttp.ClientSession() as session:
+    async with new_session() as session:
         terminal = create_terminal(config, session)
         try:
             _check_unsupported(args, terminal)
@@ -721,6 +791,35 @@ async def _main(args: argparse.Namespace, out: _Output) -> int:
             return out.error(err, _exit_code_for(err), **_error_extra(err))
         finally:
             await terminal.close()
+
+
+async def _abandon(args: argparse.Namespace, out: _Output) -> int:
+    """Mark an unresolved journal record abandoned (needs the terminal not at all)."""
+    if not args.yes:
+        return out.error(
+            "Check the terminal (or the gateway) for this transaction first, then re-run "
+            "with --yes: an abandoned record no longer blocks new charges",
+            EXIT_INVALID,
+        )
+    journal = SqliteJournal(args.journal or default_journal_path())
+    try:
+        record = await abandon(journal, args.reference, note=args.note)
+    except KineticError as err:
+        return out.error(err, EXIT_INVALID)
+    out.emit(
+        {
+            "reference": record.reference,
+            "state": record.state.value,
+            "terminal": record.terminal,
+            "terminal_id": record.terminal_id,
+            "type": record.type.value,
+            "amount": record.amount,
+        },
+        f"Abandoned {record.reference} ({record.type.value}"
+        + (f" of {record.amount}" if record.amount else "")
+        + f") on {record.terminal}; it no longer blocks new transactions.",
+    )
+    return EXIT_OK
 
 
 def _error_extra(err: KineticError) -> dict[str, Any]:
@@ -733,5 +832,6 @@ def main() -> None:
     try:
         code = asyncio.run(async_main())
     except KeyboardInterrupt:
-        code = 130
+        # Interrupted mid-payment the outcome is unknown (4), not merely "interrupted".
+        code = EXIT_UNKNOWN if _INTERRUPTED_PAYMENTS else 130
     raise SystemExit(code)

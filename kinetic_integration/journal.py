@@ -16,10 +16,13 @@ worker thread); Home Assistant plugs in its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +46,15 @@ class JournalError(KineticError):
     code = "journal_error"
 
 
+class JournalClaimError(KineticError):
+    """Another run took this reference over before our request left; we sent nothing.
+
+    The outcome is whatever that other run gets: resume with the same reference.
+    """
+
+    code = "claim_lost"
+
+
 class JournalState(StrEnum):
     """Where a recorded transaction stands."""
 
@@ -50,6 +62,9 @@ class JournalState(StrEnum):
     SENT = "sent"  # the request may have reached the terminal; outcome not confirmed
     FINAL = "final"  # the terminal confirmed a final result
     NOT_SENT = "not_sent"  # provably never reached the terminal; the reference is free
+    #: A person checked the terminal or gateway by hand and released the terminal; the
+    #: reference is still only ever looked up, never sent again.
+    ABANDONED = "abandoned"
 
     @property
     def is_unresolved(self) -> bool:
@@ -71,6 +86,8 @@ class JournalRecord:
     message: str | None = None
     created_at: datetime
     updated_at: datetime
+    #: Written by ``begin``: only the run holding it may mark the record ``sent``.
+    claim: str | None = None
 
 
 class JournalStore(Protocol):
@@ -80,10 +97,12 @@ class JournalStore(Protocol):
         """Return the record of ``reference``, if any."""
 
     async def begin(self, record: JournalRecord) -> JournalRecord:
-        """Atomically write a new intent, or re-open a ``not_sent`` one with this reference.
+        """Atomically write a new intent with its claim, or re-claim this reference.
 
-        Raises UnresolvedTransactionError if another record on the same terminal is
-        unresolved, and KineticInputError if the reference is already in use.
+        A ``not_sent`` record, or a ``pending`` one on the same terminal (nothing of it
+        was sent: a crashed or concurrent run), is replaced. Raises
+        UnresolvedTransactionError if another record on the same terminal is unresolved,
+        and KineticInputError if the reference is already in use.
         """
 
     async def update(
@@ -94,8 +113,15 @@ class JournalStore(Protocol):
         result: TransactionResult | None = None,
         terminal_id: str | None = None,
         message: str | None = None,
+        claim: str | None = None,
+        expect_states: Collection[JournalState] | None = None,
     ) -> JournalRecord:
-        """Change a record; fields left ``None`` keep their value."""
+        """Change a record; fields left ``None`` keep their value.
+
+        With ``claim`` and/or ``expect_states`` the change is a compare-and-set: it
+        happens only if the record still holds that claim and is in one of those
+        states, else JournalClaimError.
+        """
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:
         """Return the unresolved records of one terminal, oldest first."""
@@ -116,12 +142,14 @@ CREATE TABLE IF NOT EXISTS intents (
     terminal_id TEXT,
     message TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    claim TEXT
 );
 CREATE INDEX IF NOT EXISTS intents_by_terminal ON intents (terminal, state);
 """
 _COLUMNS = (
-    "reference, terminal, type, amount, state, result, terminal_id, message, created_at, updated_at"
+    "reference, terminal, type, amount, state, result, terminal_id, message, created_at, "
+    "updated_at, claim"
 )
 _UNRESOLVED = (JournalState.PENDING.value, JournalState.SENT.value)
 
@@ -138,6 +166,7 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         message=row[7],
         created_at=datetime.fromisoformat(row[8]),
         updated_at=datetime.fromisoformat(row[9]),
+        claim=row[10],
     )
 
 
@@ -160,6 +189,10 @@ class SqliteJournal:
         connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         try:
             connection.executescript(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(intents)")}
+            if "claim" not in columns:
+                # A journal written before claims existed.
+                connection.execute("ALTER TABLE intents ADD COLUMN claim TEXT")
             yield connection
         finally:
             connection.close()
@@ -188,13 +221,18 @@ class SqliteJournal:
                         reference=blocking[0],
                     )
                 existing = db.execute(
-                    "SELECT state FROM intents WHERE reference = ?", (record.reference,)
+                    "SELECT state, terminal FROM intents WHERE reference = ?",
+                    (record.reference,),
                 ).fetchone()
-                if existing and existing[0] != JournalState.NOT_SENT.value:
+                reclaimable = existing is None or existing[0] == JournalState.NOT_SENT.value
+                if existing and existing[0] == JournalState.PENDING.value:
+                    # Never sent (sending needs the claim): another run may take it over.
+                    reclaimable = existing[1] == record.terminal
+                if not reclaimable:
                     raise KineticInputError(f"Reference {record.reference} is already in use")
                 db.execute(
                     f"INSERT OR REPLACE INTO intents ({_COLUMNS}) "  # noqa: S608 - constant
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.reference,
                         record.terminal,
@@ -206,6 +244,7 @@ class SqliteJournal:
                         record.message,
                         record.created_at.isoformat(),
                         record.updated_at.isoformat(),
+                        record.claim,
                     ),
                 )
                 db.execute("COMMIT")
@@ -214,13 +253,33 @@ class SqliteJournal:
                 raise
         return record
 
-    def _update(self, reference: str, changes: dict[str, str | None]) -> JournalRecord:
+    def _update(
+        self,
+        reference: str,
+        changes: dict[str, str | None],
+        claim: str | None,
+        expect_states: tuple[str, ...] | None,
+    ) -> JournalRecord:
         changes["updated_at"] = _now().isoformat()
         assignments = ", ".join(f"{column} = ?" for column in changes)
+        where = "reference = ?"
+        params: list[str | None] = [*changes.values(), reference]
+        if claim is not None:
+            where += " AND claim = ?"
+            params.append(claim)
+        if expect_states is not None:
+            where += f" AND state IN ({', '.join('?' for _ in expect_states)})"
+            params.extend(expect_states)
         with self._connect() as db:
-            db.execute(
-                f"UPDATE intents SET {assignments} WHERE reference = ?",  # noqa: S608 - our columns
-                (*changes.values(), reference),
+            cursor = db.execute(
+                f"UPDATE intents SET {assignments} WHERE {where}",  # noqa: S608 - our columns
+                params,
+            )
+            changed = cursor.rowcount
+        if changed != 1 and (claim is not None or expect_states is not None):
+            raise JournalClaimError(
+                f"Reference {reference} was taken over by another run; "
+                f"resume it with --reference {reference}"
             )
         record = self._get(reference)
         if record is None:
@@ -261,8 +320,10 @@ class SqliteJournal:
         result: TransactionResult | None = None,
         terminal_id: str | None = None,
         message: str | None = None,
+        claim: str | None = None,
+        expect_states: Collection[JournalState] | None = None,
     ) -> JournalRecord:
-        """Change a record; fields left ``None`` keep their value."""
+        """Change a record (a compare-and-set with ``claim``/``expect_states``)."""
         changes: dict[str, str | None] = {}
         if state is not None:
             changes["state"] = state.value
@@ -272,7 +333,8 @@ class SqliteJournal:
             changes["terminal_id"] = terminal_id
         if message is not None:
             changes["message"] = message
-        return await self._call(self._update, reference, changes)
+        states = tuple(state.value for state in expect_states) if expect_states else None
+        return await self._call(self._update, reference, changes, claim, states)
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:
         """Return the unresolved records of one terminal, oldest first."""
@@ -282,14 +344,24 @@ class SqliteJournal:
 class _JournalListener:
     """Writes the journal as the Terminal reaches each step."""
 
-    def __init__(self, store: JournalStore) -> None:
+    def __init__(self, store: JournalStore, claim: str | None) -> None:
         self.store = store
-        self.sent = False
+        self.claim = claim
 
     async def sending(self, operation: Operation) -> None:
-        """Mark the record sent before the request leaves."""
-        self.sent = True
-        await self.store.update(operation.reference, state=JournalState.SENT)
+        """Mark the record sent before the request leaves, if this run still holds it."""
+        if self.claim is None:
+            # Only a run that wrote the intent itself may send (the Terminal never
+            # sends a reference it knows was sent, so this is a last line of defence).
+            raise JournalClaimError(
+                f"Reference {operation.reference} was not claimed by this run; nothing was sent"
+            )
+        await self.store.update(
+            operation.reference,
+            state=JournalState.SENT,
+            claim=self.claim,
+            expect_states=(JournalState.PENDING,),
+        )
 
     async def terminal_id_known(self, operation: Operation, terminal_id: str) -> None:
         """Store the terminal's id (the Payment Engine request key) at once."""
@@ -298,6 +370,37 @@ class _JournalListener:
         except JournalError as err:
             # The request is out: losing its result now would be worse than a stale record.
             _LOGGER.warning("Could not journal the id of %s: %s", operation.reference, err)
+
+
+#: One lock per reference in this process: calls with the same reference run in turn.
+_REFERENCE_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _reference_lock(reference: str) -> asyncio.Lock:
+    lock = _REFERENCE_LOCKS.get(reference)
+    if lock is None:
+        lock = _REFERENCE_LOCKS[reference] = asyncio.Lock()
+    return lock
+
+
+async def abandon(store: JournalStore, reference: str, *, note: str | None = None) -> JournalRecord:
+    """Mark an unresolved record ``abandoned`` (see :meth:`JournaledPayments.abandon`)."""
+    record = await store.get(reference)
+    if record is None:
+        raise KineticInputError(f"The journal has no record of {reference}")
+    if not record.state.is_unresolved:
+        raise KineticInputError(
+            f"Reference {reference} is {record.state.value}, not unresolved; nothing to abandon"
+        )
+    try:
+        return await store.update(
+            reference,
+            state=JournalState.ABANDONED,
+            message=note or "Abandoned by hand after checking the terminal",
+            expect_states=(JournalState.PENDING, JournalState.SENT),
+        )
+    except JournalClaimError as err:
+        raise KineticInputError(f"Reference {reference} changed meanwhile; try again") from err
 
 
 class JournaledPayments:
@@ -378,54 +481,70 @@ class JournaledPayments:
         timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
     ) -> Transaction:
         """Journal and execute a prepared operation (resuming a known reference)."""
+        # Two calls with one reference in this process never overlap; across processes
+        # the claim written by ``begin`` decides which run may send.
+        async with _reference_lock(operation.reference):
+            return await self._run(operation, timeout)
+
+    async def _run(self, operation: Operation, timeout: float | None) -> Transaction:  # noqa: ASYNC109
         amount = format_amount(operation.amount) if operation.amount is not None else None
         existing = await self.store.get(operation.reference)
-        previous_state: JournalState | None = None
+        claim: str | None = None
+        previous: PreviousAttempt | None = None
         if existing is not None:
-            self._check_same(existing, operation, amount)
+            await self._check_same(existing, operation, amount)
             if existing.state is JournalState.FINAL:
                 return await self._report_final(existing, operation)
-            previous_state = existing.state
-        if previous_state is None or previous_state is JournalState.NOT_SENT:
+        if existing is None or existing.state in (JournalState.NOT_SENT, JournalState.PENDING):
+            # Nothing of this reference ever left (sending needs the claim): claim it.
+            identity = await self.terminal.resolve_identity()
+            claim = secrets.token_hex(16)
             now = _now()
             await self.store.begin(
                 JournalRecord(
                     reference=operation.reference,
-                    terminal=self.terminal.identity,
+                    terminal=identity,
                     type=operation.type,
                     amount=amount,
                     state=JournalState.PENDING,
                     created_at=now,
                     updated_at=now,
+                    claim=claim,
                 )
             )
-        previous = (
-            PreviousAttempt(
-                sent=existing.state is JournalState.SENT, terminal_id=existing.terminal_id
-            )
-            if existing is not None and previous_state is not JournalState.NOT_SENT
-            else None
-        )
-        if previous is not None:
+            if existing is not None:
+                # A reference we wrote down before: the terminal is asked first.
+                operation = dataclasses.replace(operation, caller_reference=True)
+        else:
+            # Sent (or abandoned) before: recover by the terminal's id, never send again.
             _LOGGER.debug("Resuming %s from the journal", operation.reference)
-            # A resumed reference is looked up on the terminal before anything is sent.
+            previous = PreviousAttempt(sent=True, terminal_id=existing.terminal_id)
             operation = dataclasses.replace(operation, caller_reference=True)
-        listener = _JournalListener(self.store)
+        listener = _JournalListener(self.store, claim)
         try:
             txn = await self.terminal.execute(
                 operation, timeout=timeout, previous=previous, listener=listener
             )
         except KineticError as err:
-            # The Terminal raises only when nothing was charged for this reference. If
-            # an earlier attempt was sent and this one never got as far as sending, that
-            # earlier one is still unresolved.
-            if listener.sent or previous_state in (None, JournalState.PENDING):
-                await self.store.update(
-                    operation.reference, state=JournalState.NOT_SENT, message=err.message
-                )
+            # The Terminal raises only when nothing was charged for this reference. Only
+            # the run that claimed it may free it, and only while it still holds it.
+            if claim is not None and not isinstance(err, JournalClaimError):
+                with contextlib.suppress(JournalClaimError):
+                    await self.store.update(
+                        operation.reference,
+                        state=JournalState.NOT_SENT,
+                        message=err.message,
+                        claim=claim,
+                        expect_states=(JournalState.PENDING, JournalState.SENT),
+                    )
             raise
         try:
-            await self._record(txn)
+            if (
+                txn.result.is_final
+                or existing is None
+                or (existing.state is not JournalState.ABANDONED)
+            ):
+                await self._record(txn)
         except JournalError as err:
             # Report the result anyway; the record stays "sent" and will be resumed.
             _LOGGER.warning("Could not journal the result of %s: %s", txn.reference, err)
@@ -441,17 +560,37 @@ class JournaledPayments:
             message=txn.message,
         )
 
-    def _check_same(self, record: JournalRecord, operation: Operation, amount: str | None) -> None:
-        if record.terminal != self.terminal.identity:
-            raise KineticInputError(
-                f"Reference {record.reference} belongs to another terminal ({record.terminal})"
-            )
+    async def _check_same(
+        self, record: JournalRecord, operation: Operation, amount: str | None
+    ) -> None:
         if record.type is not operation.type or record.amount != amount:
             raise KineticInputError(
                 f"Reference {record.reference} was a {record.type.value}"
                 + (f" of {record.amount}" if record.amount else "")
                 + "; use a new reference for a different transaction"
             )
+        if record.terminal in (self.terminal.identity, self.terminal.address_identity):
+            return
+        try:
+            identity = await self.terminal.resolve_identity()
+        except KineticError:
+            if record.state in (JournalState.SENT, JournalState.FINAL, JournalState.ABANDONED):
+                # Cannot tell which terminal this is; resuming only ever looks up, so
+                # go on: unconfirmed stays UNKNOWN.
+                return
+            raise
+        if record.terminal != identity:
+            raise KineticInputError(
+                f"Reference {record.reference} belongs to another terminal ({record.terminal})"
+            )
+
+    async def abandon(self, reference: str, *, note: str | None = None) -> JournalRecord:
+        """Release a terminal from an unresolved record a person has checked by hand.
+
+        The record becomes ``abandoned``: it no longer blocks new transactions, and its
+        reference is still never sent again (resuming it only looks it up).
+        """
+        return await abandon(self.store, reference, note=note)
 
     async def _report_final(self, record: JournalRecord, operation: Operation) -> Transaction:
         """Report a finished transaction again, fresh from the terminal when possible."""

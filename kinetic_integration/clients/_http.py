@@ -35,9 +35,9 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class BasicCredentials:
-    """HTTP Basic credentials; the repr never shows the password."""
+    """HTTP Basic credentials; the repr shows neither the login nor the password."""
 
-    login: str
+    login: str = field(repr=False)  # the Payment Engine's login is its API key
     password: str = field(repr=False)
 
     def header(self) -> str:
@@ -136,6 +136,13 @@ async def request(
         raise KineticConnectionError(
             f"Error talking to {url.host}:{url.port} ({type(err).__name__})"
         ) from err
+    except Exception as err:
+        # Anything else (a resolver bug, an aiohttp surprise) is still a failed exchange
+        # that may have reached the terminal: a connection error, never "not sent".
+        _LOGGER.debug("%s %s failed unexpectedly: %s", method, url.path, type(err).__name__)
+        raise KineticConnectionError(
+            f"Unexpected error talking to {url.host}:{url.port} ({type(err).__name__})"
+        ) from err
     _LOGGER.debug("%s %s -> %s", method, url.path, response.status)
     return response
 
@@ -154,6 +161,17 @@ def _json_default(value: object) -> object:
     raise TypeError(f"Cannot serialise {type(value).__name__}")
 
 
+def new_session() -> aiohttp.ClientSession:
+    """Return a ClientSession that resolves host names with the system resolver.
+
+    aiohttp picks aiodns when it is installed, and some aiodns / pycares pairs fail on
+    every name; the threaded resolver (``getaddrinfo``) is what the system uses.
+    """
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
+    )
+
+
 class SessionOwner:
     """Session handling shared by the clients, in the python-wled style.
 
@@ -167,7 +185,7 @@ class SessionOwner:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self.session is None:
-            self.session = aiohttp.ClientSession()
+            self.session = new_session()
             self._close_session = True
         return self.session
 

@@ -165,11 +165,17 @@ class DeviceServiceClient(SessionOwner):
         return DsStatus.from_dict(await self._request("GET", "/Status"))
 
     async def start_transaction(
-        self, reference: str, amount: Decimal, *, offline: bool = False
+        self,
+        reference: str,
+        amount: Decimal,
+        *,
+        offline: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call limit, part of the contract
     ) -> DsTransaction:
         """Run a sale of ``amount`` (major units) under ``reference`` (a uuid4).
 
-        Blocks until the customer is done (up to ``transaction_timeout``). Raises
+        Blocks until the customer is done (up to ``timeout``, by default
+        ``transaction_timeout``). Raises
         :class:`KineticReferenceMismatchError` if the service answered under another
         id, and :class:`KineticDuplicateTransactionError` if ``reference`` was used before.
         """
@@ -181,7 +187,10 @@ class DeviceServiceClient(SessionOwner):
         if offline:
             body["Offline"] = True
         data = await self._request(
-            "POST", "/Transaction", json_body=body, time_limit=self.transaction_timeout
+            "POST",
+            "/Transaction",
+            json_body=body,
+            time_limit=timeout if timeout is not None else self.transaction_timeout,
         )
         transaction = DsTransaction.from_dict(data)
         if transaction.transaction_id.lower() != reference:

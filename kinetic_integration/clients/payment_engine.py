@@ -150,7 +150,16 @@ class PaymentEngineClient(SessionOwner):
         """Start a pay request on the terminal; keep its ``key`` to poll or recover."""
         body = request.to_json()  # validates before anything is sent
         data = await self._request("POST", "/paymentengine/payrequests", json_body=body)
-        return PayRequest.from_dict(data)
+        try:
+            return PayRequest.from_dict(data)
+        except KineticInvalidResponseError:
+            key = data.get("key") if isinstance(data, dict) else None
+            if not isinstance(key, str) or not _KEY.fullmatch(key):
+                raise
+            # A partial answer still names the request: keep its key to recover by.
+            return PayRequest(
+                type=None, key=key, expiration=None, status="", complete=None, transaction=None
+            )
 
     async def pay_request(self, key: str) -> PayRequest:
         """Return a pay request's status and, once the customer paid, its transaction."""

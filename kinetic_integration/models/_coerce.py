@@ -18,6 +18,8 @@ import voluptuous as vol
 
 from ..errors import KineticInvalidResponseError
 
+#: Amounts at or above this (major units) are not believed from any terminal.
+MAX_API_AMOUNT = Decimal(10) ** 12
 _INT_TEXT = re.compile(r"\s*-?[0-9]+\s*")
 
 
@@ -73,6 +75,9 @@ def amount(value: Any) -> Decimal:
         raise vol.Invalid("expected an amount")
     if not result.is_finite():
         raise vol.Invalid("expected a finite amount")
+    if abs(result) >= MAX_API_AMOUNT:
+        # Nonsense no terminal charges; it would also break exact arithmetic later.
+        raise vol.Invalid("amount out of range")
     return result
 
 

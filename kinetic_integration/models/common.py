@@ -55,7 +55,7 @@ class ReceiptCopy(StrEnum):
     RECONCILIATION = "reconciliation"
 
 
-_FULL_PAN = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
+_FULL_PAN = re.compile(r"[0-9][0-9 .-]{11,}[0-9]")
 
 
 def mask_pan(value: str | None) -> str | None:
@@ -103,6 +103,9 @@ class Transaction:
     is_offline: bool | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    #: The gateway recognised this as a duplicate of an earlier identical charge and
+    #: answered with that one (Payment Engine): no new money moved.
+    is_duplicate: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

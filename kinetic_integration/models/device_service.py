@@ -146,7 +146,12 @@ class DsTransaction:
         """The shared result; an incomplete transaction is PENDING, whatever it says."""
         if not self.complete:
             return TransactionResult.PENDING
-        return _RESULTS.get((self.result or "").strip().lower(), TransactionResult.UNKNOWN)
+        result = _RESULTS.get((self.result or "").strip().lower(), TransactionResult.UNKNOWN)
+        code = (self.response_code or "").strip()
+        if result is TransactionResult.APPROVED and self.is_offline and code and code != "00":
+            # An offline approval the host declined once it was synced: no money.
+            return TransactionResult.DECLINED
+        return result
 
     def to_transaction(self) -> Transaction:
         """Translate to the shared vocabulary."""

@@ -47,12 +47,18 @@ _TYPES = {
 
 
 def _minor(value: Any) -> Decimal:
-    return from_minor_units(c.strict_int(value))
+    minor = c.strict_int(value)
+    if abs(minor) >= c.MAX_API_AMOUNT * 100:
+        # Nonsense no terminal charges (and beyond exact Decimal arithmetic).
+        raise vol.Invalid("amount out of range")
+    return from_minor_units(minor)
 
 
 def _lenient_minor(value: Any) -> Decimal | None:
-    minor = c.lenient_int(value)
-    return None if minor is None else from_minor_units(minor)
+    try:
+        return _minor(value)
+    except vol.Invalid:
+        return None
 
 
 def _card_scheme(value: Any) -> str | None:

@@ -450,6 +450,7 @@ class PayRequest:
             request_key=self.key,
             status=self.status,
             message=(txn.error or txn.result) if txn else None,
+            is_duplicate=txn.is_duplicate if txn else None,
         )
 
     def _amount(self, requested: Decimal | None) -> Decimal | None:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import logging
 import re
 import socket
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Protocol, Self
 
 import aiohttp
@@ -36,6 +38,7 @@ from ..errors import (
     KineticInvalidResponseError,
     KineticNotFoundError,
     KineticRateLimitError,
+    KineticReferenceMismatchError,
     KineticRequestError,
     KineticTimeoutError,
     UnsupportedOperationError,
@@ -92,7 +95,9 @@ class TerminalConfig:
     customer has (the Payment Engine request's own timeout; for the other kinds how long
     we wait for a final result). ``poll_interval`` ``None`` means the kind's default
     (the Payment Engine's respects its rate limit). ``recovery_grace`` is added to the
-    Payment Engine wait so a request is polled past its own timeout.
+    Payment Engine wait so a request is polled past its own timeout; DeviceService adds
+    a tenth of the transaction timeout (at least 1 s, at most ``recovery_grace``) after
+    its blocking POST.
     ``blocking_request_timeout`` caps one blocking DeviceService POST before switching to
     recovery by uuid (``None``: the whole transaction timeout).
     """
@@ -150,6 +155,47 @@ class TransactionListener(Protocol):
         """Record the terminal's own id for the transaction as soon as it is known."""
 
 
+class _Verify(Enum):
+    """What to do when the transaction found under our id is not the one we asked for."""
+
+    NONE = "none"  # nothing to check (we started it ourselves)
+    RAISE = "raise"  # "already exists" answered our start: someone else's, nothing charged
+    REPORT = "report"  # resuming an earlier attempt: report UNKNOWN, never raise
+
+
+#: A start answered with an error is taken as "nothing charged" only after the terminal
+#: said "not found" this many times in a row, spread over at least this many seconds.
+_NOT_FOUND_CONFIRMATIONS = 3
+_NOT_FOUND_SPREAD = 1.0
+
+
+def _as_transaction(value: object) -> Transaction | None:
+    """Return the shared shape of a parsed transaction carried by an error, if any."""
+    convert = getattr(value, "to_transaction", None)
+    if callable(convert):
+        result = convert()
+        if isinstance(result, Transaction):
+            return result
+    return None
+
+
+async def resolve_host(host: str, port: int) -> str:
+    """Return the first address ``host`` resolves to (an address stays as it is)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as err:
+        raise KineticConnectionError(f"Cannot resolve host {host!r}") from err
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise KineticConnectionError(f"Cannot resolve host {host!r}")
+    # One answer for one name whatever the order the resolver gives: IPv4 first.
+    return str(min(addresses, key=lambda address: (address.version, address)))
+
+
 def never_sent(err: BaseException) -> bool:
     """Whether a connection error happened before any byte of the request left us.
 
@@ -189,13 +235,37 @@ class Terminal(ABC):
         # call with the same reference resumes instead of charging again.
         self._terminal_ids: dict[str, str] = {}
         self._attempted: set[str] = set()
+        self._stable_identity: str | None = None
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # --- identity and capabilities -------------------------------------------------
 
     @property
-    @abstractmethod
     def identity(self) -> str:
-        """A stable name for this terminal (kind and address, or device key)."""
+        """A name for this terminal: the stable one once resolved, else its address.
+
+        See :meth:`resolve_identity`; the journal keys its records by it.
+        """
+        return self._stable_identity or self.address_identity
+
+    @property
+    @abstractmethod
+    def address_identity(self) -> str:
+        """The terminal named by how it is reached (kind and address as configured)."""
+
+    async def resolve_identity(self) -> str:
+        """Return the most stable name this terminal has, asking it once if need be.
+
+        Kinetic Go: its serial number; Payment Engine: the device key (or the account's
+        default device); DeviceService has no serial, so its address with the host name
+        resolved. Raises a KineticError if the terminal cannot be asked (nothing is sent).
+        """
+        if self._stable_identity is None:
+            self._stable_identity = await self._resolve_identity()
+        return self._stable_identity
+
+    async def _resolve_identity(self) -> str:
+        return self.address_identity
 
     @property
     def poll_interval(self) -> float:
@@ -256,12 +326,14 @@ class Terminal(ABC):
             self.require(Capability.TIP, "take a tip")
             if type_ is not TransactionType.SALE:
                 raise KineticInputError("Only a sale can carry a tip")
-            parsed_tip = parse_amount(tip, max_amount=self.max_amount, field="tip")
+            parsed_tip = parse_amount(tip, max_amount=self.max_amount, field="tip", allow_zero=True)
         if cashback is not None:
             self.require(Capability.CASHBACK, "give cashback")
             if type_ is not TransactionType.SALE:
                 raise KineticInputError("Only a sale can carry cashback")
-            parsed_cashback = parse_amount(cashback, max_amount=self.max_amount, field="cashback")
+            parsed_cashback = parse_amount(
+                cashback, max_amount=self.max_amount, field="cashback", allow_zero=True
+            )
         if parsed_amount is not None and self.max_amount is not None:
             total = parsed_amount + (parsed_tip or 0) + (parsed_cashback or 0)
             if total > self.max_amount:
@@ -379,40 +451,39 @@ class Terminal(ABC):
             raise KineticInputError("The timeout must be positive")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_budget(timeout)
+        async with self._reference_lock(operation.reference):
+            return await self._execute(operation, timeout, deadline, previous, listener)
+
+    def _reference_lock(self, reference: str) -> asyncio.Lock:
+        """One lock per reference: concurrent calls with it run one after the other."""
+        lock = self._locks.get(reference)
+        if lock is None:
+            lock = self._locks[reference] = asyncio.Lock()
+        return lock
+
+    async def _execute(
+        self,
+        operation: Operation,
+        timeout: float,  # noqa: ASYNC109 - the customer's time, not one call's
+        deadline: float,
+        previous: PreviousAttempt | None,
+        listener: TransactionListener | None,
+    ) -> Transaction:
+        loop = asyncio.get_running_loop()
         known_id = (previous.terminal_id if previous else None) or self._terminal_ids.get(
             operation.reference
         )
-        attempted = (previous is not None and previous.sent) or (
-            operation.reference in self._attempted
+        attempted = (
+            (previous is not None and previous.sent)
+            or operation.reference in self._attempted
+            or operation.reference in self._terminal_ids
         )
-        if operation.caller_reference or attempted or known_id:
+        if attempted:
+            # An earlier request with this reference may have reached the terminal:
+            # never send another one. Recover by the terminal's id, tolerating every
+            # error until the deadline, then UNKNOWN.
             lookup_id = known_id or (operation.reference if self.reference_is_terminal_id else None)
-            if lookup_id is not None:
-                # Errors here propagate: nothing has been sent in this call.
-                try:
-                    existing = await self._lookup(operation, lookup_id, deadline - loop.time())
-                except KineticDeviceBusyError:
-                    if not attempted:
-                        raise  # busy with something else: nothing of ours is running
-                    # Busy with (most likely) our own earlier request: wait it out.
-                    await self._remember_id(operation, lookup_id, listener)
-                    return await self._wait(operation, lookup_id, None, deadline)
-                if existing is not None:
-                    self._check_same(operation, existing)
-                    _LOGGER.debug("Reference %s is known to the terminal: resuming", lookup_id)
-                    await self._remember_id(operation, lookup_id, listener)
-                    return await self._wait(operation, lookup_id, existing, deadline)
-                if not self.reference_is_terminal_id:
-                    # The terminal named this request once and no longer finds it (expired?):
-                    # a new request could charge twice. Only a person can tell.
-                    return self._unknown(
-                        operation,
-                        lookup_id,
-                        None,
-                        f"The terminal no longer knows request {lookup_id}; "
-                        "check the terminal before charging again",
-                    )
-            elif attempted:
+            if lookup_id is None:
                 return self._unknown(
                     operation,
                     None,
@@ -420,10 +491,38 @@ class Terminal(ABC):
                     "An earlier request with this reference may have reached the terminal, "
                     "but its id was never received; check the terminal before charging again",
                 )
+            _LOGGER.debug("Reference %s was sent before: recovering it", operation.reference)
+            self._attempted.add(operation.reference)
+            await self._remember_id(operation, lookup_id, listener)
+            return await self._wait(
+                operation,
+                lookup_id,
+                None,
+                deadline,
+                vanished_is_unknown=not self.reference_is_terminal_id,
+                verify=_Verify.REPORT,
+            )
+        if operation.caller_reference and self.reference_is_terminal_id:
+            # The caller chose the reference: the terminal may already know it. Errors
+            # here propagate: nothing was ever sent for it (not by us, as far as we know).
+            lookup_id = operation.reference
+            existing = await self._lookup(operation, lookup_id, deadline - loop.time())
+            if existing is not None:
+                self._check_same(operation, existing)
+                _LOGGER.debug("Reference %s is known to the terminal: resuming", lookup_id)
+                self._attempted.add(operation.reference)
+                await self._remember_id(operation, operation.reference, listener)
+                return await self._wait(operation, operation.reference, existing, deadline)
         return await self._send(operation, timeout, deadline, listener)
 
     def _check_same(self, operation: Operation, existing: Transaction) -> None:
         """Refuse to report another transaction that happens to carry this reference."""
+        mismatch = self._mismatch(operation, existing)
+        if mismatch is not None:
+            raise KineticInputError(mismatch)
+
+    def _mismatch(self, operation: Operation, existing: Transaction) -> str | None:
+        """Why ``existing`` is not the transaction ``operation`` asked for (None: it is)."""
         same_type = existing.type is operation.type
         same_amount = (
             not self.echoes_amount
@@ -431,14 +530,15 @@ class Terminal(ABC):
             or existing.amount is None
             or existing.amount == operation.amount
         )
-        if not (same_type and same_amount):
-            described = existing.type.value + (
-                f" of {existing.amount}" if existing.amount is not None else ""
-            )
-            raise KineticInputError(
-                f"Reference {operation.reference} already names a {described} on the "
-                "terminal; use a new reference for a different transaction"
-            )
+        if same_type and same_amount:
+            return None
+        described = existing.type.value + (
+            f" of {existing.amount}" if existing.amount is not None else ""
+        )
+        return (
+            f"Reference {operation.reference} already names a {described} on the "
+            "terminal; use a new reference for a different transaction"
+        )
 
     async def _send(
         self,
@@ -448,12 +548,19 @@ class Terminal(ABC):
         listener: TransactionListener | None,
     ) -> Transaction:
         """Send the one money-moving request, then wait or recover."""
-        if listener is not None:
-            await listener.sending(operation)  # may refuse (e.g. journal unwritable)
+        # Marked before the listener is awaited: from here on no other call may send it.
         self._attempted.add(operation.reference)
+        if listener is not None:
+            try:
+                await listener.sending(operation)  # may refuse (e.g. journal unwritable)
+            except BaseException:
+                self._attempted.discard(operation.reference)
+                raise
         _LOGGER.debug("Starting %s %s", operation.type.value, operation.reference)
         answered_error: KineticDeviceError | None = None
         started: Transaction | None = None
+        adopted_id: str | None = None
+        verify = _Verify.NONE
         try:
             started = await self._start(operation, budget, deadline)
         except KineticConnectionError as err:
@@ -463,16 +570,32 @@ class Terminal(ABC):
             _LOGGER.debug("Start of %s lost (%s): recovering", operation.reference, err.code)
         except KineticDuplicateTransactionError:
             _LOGGER.debug("Reference %s already exists: recovering", operation.reference)
+            # Ours (an earlier request that got through) or someone else's: check.
+            verify = _Verify.RAISE
         except KineticDeviceError as err:
             _LOGGER.debug("Start of %s failed on the terminal: checking", operation.reference)
             answered_error = err
+        except KineticReferenceMismatchError as err:
+            # The terminal named the transaction itself (firmware that ignores our id):
+            # recover by its id, never by ours.
+            _LOGGER.debug("Terminal named %s differently: recovering", operation.reference)
+            adopted_id = err.returned_id
+            started = _as_transaction(err.transaction)
         except KineticInvalidResponseError:
             _LOGGER.debug("Start of %s answered nonsense: recovering", operation.reference)
         except KineticError:
             # Busy, refused, bad credentials, rate limited: nothing was started.
             self._attempted.discard(operation.reference)
             raise
-        terminal_id = self._terminal_id_of(operation, started)
+        except Exception as err:
+            # Something we did not foresee, after the request may have left: never
+            # "nothing was sent".
+            _LOGGER.debug(
+                "Start of %s failed unexpectedly (%s): recovering",
+                operation.reference,
+                type(err).__name__,
+            )
+        terminal_id = adopted_id or self._terminal_id_of(operation, started)
         if terminal_id is None:
             return self._unknown(
                 operation,
@@ -483,19 +606,19 @@ class Terminal(ABC):
             )
         await self._remember_id(operation, terminal_id, listener)
         try:
-            return await self._wait(operation, terminal_id, started, deadline, answered_error)
-        except KineticDeviceError:
-            # Raised only when the terminal confirmed it has no such transaction.
+            return await self._wait(
+                operation, terminal_id, started, deadline, answered_error, verify=verify
+            )
+        except (KineticDeviceError, KineticInputError):
+            # Raised only when the terminal confirmed it has no transaction of ours
+            # (an answered error and no record, or "already exists" for another one).
             self._attempted.discard(operation.reference)
+            self._terminal_ids.pop(operation.reference, None)
             raise
 
     async def _remember_id(
         self, operation: Operation, terminal_id: str, listener: TransactionListener | None
     ) -> None:
-        if self._terminal_ids.get(operation.reference) == terminal_id:
-            if listener is not None:
-                await listener.terminal_id_known(operation, terminal_id)
-            return
         self._terminal_ids[operation.reference] = terminal_id
         if listener is not None:
             await listener.terminal_id_known(operation, terminal_id)
@@ -507,11 +630,29 @@ class Terminal(ABC):
         current: Transaction | None,
         deadline: float,
         answered_error: KineticDeviceError | None = None,
+        *,
+        vanished_is_unknown: bool = False,
+        verify: _Verify = _Verify.NONE,
     ) -> Transaction:
-        """Poll the terminal by its own id until a final result or the deadline."""
+        """Poll the terminal by its own id until a final result or the deadline.
+
+        Never raises for a transaction that may exist, except: ``answered_error`` when
+        the terminal answered the start with an error and then, several times over a
+        while, has no record of it; and with ``verify`` RAISE, KineticInputError when
+        the transaction under our id is not the one we asked for.
+        """
         loop = asyncio.get_running_loop()
         first = True
+        not_found_since: float | None = None
+        not_found_count = 0
         while True:
+            if current is not None and verify is not _Verify.NONE:
+                mismatch = self._mismatch(operation, current)
+                if mismatch is not None:
+                    if verify is _Verify.RAISE:
+                        raise KineticInputError(mismatch)
+                    return self._unknown(operation, terminal_id, None, mismatch)
+                verify = _Verify.NONE
             if current is not None and current.result.is_final:
                 return self._final(operation, terminal_id, current)
             remaining = deadline - loop.time()
@@ -533,11 +674,30 @@ class Terminal(ABC):
             try:
                 current = await self._bounded_fetch(operation, terminal_id, remaining)
             except KineticNotFoundError:
-                if answered_error is not None:
-                    # The terminal answered the start with an error and has no record
-                    # of the transaction: nothing was charged.
+                if vanished_is_unknown:
+                    # The terminal named this request once and no longer finds it
+                    # (expired?): a new request could charge twice. Only a person can tell.
+                    return self._unknown(
+                        operation,
+                        terminal_id,
+                        current,
+                        f"The terminal no longer knows request {terminal_id}; "
+                        "check the terminal before charging again",
+                    )
+                now = loop.time()
+                not_found_count += 1
+                if not_found_since is None:
+                    not_found_since = now
+                if (
+                    answered_error is not None
+                    and not_found_count >= _NOT_FOUND_CONFIRMATIONS
+                    and now - not_found_since >= _NOT_FOUND_SPREAD
+                ):
+                    # The terminal answered the start with an error and, asked again and
+                    # again over a while, has no record of it: nothing was charged.
                     raise answered_error from None
                 _LOGGER.debug("Transaction %s not (yet) known to the terminal", terminal_id)
+                continue
             except KineticDeviceBusyError:
                 _LOGGER.debug("Terminal busy while recovering %s: waiting", terminal_id)
             except KineticRateLimitError as err:
@@ -553,6 +713,11 @@ class Terminal(ABC):
                 )
             except KineticError as err:
                 _LOGGER.debug("Check of %s failed (%s): retrying", terminal_id, err.code)
+            except Exception as err:  # nothing may end a recovery early
+                _LOGGER.debug("Check of %s failed (%s): retrying", terminal_id, type(err).__name__)
+            # Any answer other than "not found" breaks a run of them.
+            not_found_since = None
+            not_found_count = 0
 
     def _final(self, operation: Operation, terminal_id: str, txn: Transaction) -> Transaction:
         """Present a terminal's answer under our reference."""

@@ -1,7 +1,8 @@
 """DeviceService (Kinetic / Castles MP200) behind the Terminal facade.
 
 The POST blocks until the customer is done, so it gets the whole transaction timeout
-(or ``blocking_request_timeout``). If its answer is lost, ``GET Transaction?uuid=``
+(or ``blocking_request_timeout``); ``recovery_grace`` more is left for recovery. If its
+answer is lost, ``GET Transaction?uuid=``
 recovers by our uuid4: it answers DeviceBusy while the terminal is still inside the
 POST (wait it out) and ``Complete: false`` while the transaction runs (keep checking).
 "Transaction UUID already exists" means the terminal has it: recover, never re-post.
@@ -19,14 +20,15 @@ from ..clients.device_service import (
     check_reference,
     new_reference,
 )
-from ..errors import KineticReferenceMismatchError, KineticRequestError
+from ..errors import KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction
-from ..models.device_service import DsTransaction
-from .base import Capability, Operation, Terminal, TerminalConfig
+from .base import Capability, Operation, Terminal, TerminalConfig, resolve_host
 
 #: Extra time for one lookup beyond what is left: the service may hold it until the
 #: status settles, and a lookup cut short teaches us nothing.
 _LOOKUP_FLOOR = 1.0
+_MIN_GRACE = 1.0
+_GRACE_SHARE = 0.1
 
 
 class DeviceServiceTerminal(Terminal):
@@ -59,9 +61,15 @@ class DeviceServiceTerminal(Terminal):
         )
 
     @property
-    def identity(self) -> str:
+    def address_identity(self) -> str:
         """``device-service:<host>:<port>``."""
         return f"{self.kind.value}:{self.client.host}:{self.client.port}"
+
+    async def _resolve_identity(self) -> str:
+        # No serial to ask for: the address, with a host name resolved so that two
+        # spellings of one machine match. A machine that changes its address does not.
+        address = await resolve_host(self.client.host, self.client.port)
+        return f"{self.kind.value}:{address}:{self.client.port}"
 
     def new_reference(self) -> str:
         """Return a uuid4 (the service silently replaces anything else)."""
@@ -71,22 +79,20 @@ class DeviceServiceTerminal(Terminal):
         """Return the reference as a canonical uuid4, or raise (nothing else is safe)."""
         return check_reference(reference)
 
+    def _wait_budget(self, timeout: float) -> float:
+        # The blocking POST gets the customer's time; the grace after it is for recovery
+        # by uuid when the answer is lost at the very end (a tenth of the customer's
+        # time, at least a second, at most ``recovery_grace``).
+        grace = min(self.config.recovery_grace, max(_MIN_GRACE, timeout * _GRACE_SHARE))
+        return timeout + grace
+
     async def _start(self, operation: Operation, budget: float, deadline: float) -> Transaction:
         assert operation.amount is not None
         remaining = deadline - asyncio.get_running_loop().time()
-        blocking = self.config.blocking_request_timeout or budget
-        # The client reads its limit for the blocking POST from this attribute.
-        configured = self.client.transaction_timeout
-        self.client.transaction_timeout = max(0.1, min(blocking, remaining))
-        try:
-            started = await self.client.start_transaction(operation.reference, operation.amount)
-        except KineticReferenceMismatchError as err:
-            # Cannot happen with a uuid4 reference, but if it does the result is real.
-            if isinstance(err.transaction, DsTransaction):
-                return err.transaction.to_transaction()
-            raise
-        finally:
-            self.client.transaction_timeout = configured
+        blocking = min(self.config.blocking_request_timeout or budget, budget)
+        started = await self.client.start_transaction(
+            operation.reference, operation.amount, timeout=max(0.1, min(blocking, remaining))
+        )
         return started.to_transaction()
 
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:

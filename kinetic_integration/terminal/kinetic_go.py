@@ -70,9 +70,14 @@ class KineticGoTerminal(Terminal):
         )
 
     @property
-    def identity(self) -> str:
+    def address_identity(self) -> str:
         """``kinetic-go:<host>:<port>``."""
         return f"{self.kind.value}:{self.client.host}:{self.client.port}"
+
+    async def _resolve_identity(self) -> str:
+        # The serial survives a new IP address or another spelling of the host.
+        device = await self.client.device()
+        return f"{self.kind.value}:serial:{device.serial_number}"
 
     def new_reference(self) -> str:
         """Return a uuid4: the Go transaction id we send."""

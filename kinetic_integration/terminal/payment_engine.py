@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import math
 import uuid
 from collections.abc import Mapping
@@ -72,9 +73,16 @@ class PaymentEngineTerminal(Terminal):
         )
 
     @property
-    def identity(self) -> str:
-        """``payment-engine:<device key>`` (or the base URL for the key's default device)."""
-        return f"{self.kind.value}:{self.config.device_key or self.client.base_url}"
+    def address_identity(self) -> str:
+        """``payment-engine:<device key>``, or the account's default device.
+
+        Not the base URL: one account reached by two spellings of it is one terminal.
+        The account is named by a short digest of the API key, never the key itself.
+        """
+        if self.config.device_key:
+            return f"{self.kind.value}:{self.config.device_key}"
+        digest = hashlib.sha256(self.client.api_key.encode()).hexdigest()[:16]
+        return f"{self.kind.value}:default-device:{digest}"
 
     def new_reference(self) -> str:
         """Return a uuid4 (our own reference; the Payment Engine names its request)."""
@@ -120,6 +128,9 @@ class PaymentEngineTerminal(Terminal):
                 LineItem(**item) if isinstance(item, Mapping) else item
                 for item in extra["lineitems"]
             )
+        # Our reference on the gateway's record, so a person can find a request whose
+        # create answer was lost (unless the caller set an order id of their own).
+        extra.setdefault("orderid", operation.reference)
         return PayRequestParams(
             # The Payment Engine charges ``amount``; the tip is a part of it, while the
             # facade's amount is before the tip (as on the Kinetic Go).

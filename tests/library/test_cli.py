@@ -21,9 +21,11 @@ from kinetic_integration.simulator import (
     KineticGoSimulator,
     PaymentEngineSimulator,
 )
+from kinetic_integration.terminal import create_terminal
 from tests.library.terminal.support import (
     KINDS,
     cli_target,
+    config_for,
     make_sim,
     run_cli,
     started_sim,
@@ -276,7 +278,8 @@ async def test_cancel_json() -> None:
         target = cli_target(sim)
         sale = asyncio.create_task(run_cli("--json", *target, "sale", "3.00", "--timeout", "20"))
         journal = SqliteJournal(os.environ["KINETIC_JOURNAL"])
-        identity = f"payment-engine:{sim.describe()['base_url']}"
+        # The journal names a Payment Engine terminal by its device, not by the URL.
+        identity = create_terminal(config_for(sim)).identity
 
         async def key_known() -> bool:
             unresolved = await journal.unresolved(identity)
