@@ -32,7 +32,6 @@ FAST_INTERVAL: Final = timedelta(seconds=1)
 IDLE_INTERVAL: Final = timedelta(seconds=15)
 # The Payment Engine allows 45 requests a minute per API key; a payment's own polling
 # needs most of them, so the status is read at most every 3 s.
-PAYMENT_ENGINE_FAST_INTERVAL: Final = timedelta(seconds=3)
 
 DEFAULT_PORTS: Final[dict[TerminalKind, int]] = {
     TerminalKind.KINETIC_GO: 8080,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -13,13 +14,9 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from kinetic_integration.discovery import Battery
-from kinetic_integration.errors import (
-    KineticAuthenticationError,
-    KineticDeviceBusyError,
-    KineticError,
-)
+from kinetic_integration.errors import KineticAuthenticationError, KineticError
 from kinetic_integration.models.common import TerminalKind, TerminalStatus, Transaction
-from kinetic_integration.terminal import DeviceServiceTerminal, KineticGoTerminal
+from kinetic_integration.terminal import Capability
 
 from .const import (
     CONF_KIND,
@@ -29,7 +26,6 @@ from .const import (
     FAST_INTERVAL,
     IDLE_INTERVAL,
     LOGGER,
-    PAYMENT_ENGINE_FAST_INTERVAL,
 )
 from .discovery import DATA_DISCOVERY
 from .terminal import build_terminal
@@ -42,7 +38,6 @@ class KineticData:
     """One poll's worth of what a terminal said."""
 
     status: TerminalStatus
-    stored_records: int | None = None
     last_transaction: Transaction | None = None
     battery: Battery | None = None
 
@@ -63,10 +58,9 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
             entry.data,
             Decimal(entry.options.get(CONF_MAX_AMOUNT, str(DEFAULT_MAX_AMOUNT))),
         )
-        self._fast_interval = (
-            PAYMENT_ENGINE_FAST_INTERVAL
-            if self.kind is TerminalKind.PAYMENT_ENGINE
-            else FAST_INTERVAL
+        # A cloud API's rate limit may forbid polling as fast as a local terminal allows.
+        self._fast_interval = max(
+            FAST_INTERVAL, timedelta(seconds=self.terminal.min_status_interval)
         )
         super().__init__(
             hass,
@@ -95,26 +89,17 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
         terminal = self.terminal
         status = await terminal.status()
         previous = self.data
-        stored_records: int | None = None
-        last: Transaction | None = None
-        if isinstance(terminal, DeviceServiceTerminal):
-            # DeviceService answers busy to the counts while a transaction runs (not an
-            # outage): they are not asked then, and the last known values stay.
-            if not status.busy:
-                try:
-                    stored_records = (await terminal.client.offline_count()).stored_records
-                except KineticDeviceBusyError:
-                    status = dataclasses.replace(status, busy=True)
-            if status.offline_count is None and previous is not None:
+        if previous is not None:
+            # Counts a terminal cannot report right now (DeviceService while a transaction
+            # runs answers busy to them, which is no outage) keep their last known values.
+            if status.offline_count is None:
                 status = dataclasses.replace(status, offline_count=previous.status.offline_count)
-            if stored_records is None and previous is not None:
-                stored_records = previous.stored_records
-        if isinstance(terminal, KineticGoTerminal):
-            latest = await terminal.client.latest_transaction()
-            last = latest.to_transaction() if latest is not None else None
+            if status.stored_records is None:
+                status = dataclasses.replace(status, stored_records=previous.status.stored_records)
+        last: Transaction | None = None
+        if terminal.supports(Capability.LATEST_TRANSACTION):
+            last = await terminal.latest_transaction()
         self.update_interval = self._fast_interval if status.busy else IDLE_INTERVAL
         discovery = self.hass.data.get(DATA_DISCOVERY)
         battery = discovery.battery(status.serial) if discovery is not None else None
-        return KineticData(
-            status=status, stored_records=stored_records, last_transaction=last, battery=battery
-        )
+        return KineticData(status=status, last_transaction=last, battery=battery)

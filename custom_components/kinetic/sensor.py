@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from kinetic_integration.models.common import TerminalKind, TransactionResult
+from kinetic_integration.models.common import TransactionResult
 from kinetic_integration.terminal import Capability
 
 from .coordinator import KineticConfigEntry, KineticCoordinator, KineticData
@@ -55,11 +55,6 @@ def _supports(capability: Capability) -> Callable[[KineticCoordinator], bool]:
     return lambda coordinator: coordinator.terminal.supports(capability)
 
 
-def _is_kinetic_go(coordinator: KineticCoordinator) -> bool:
-    # Only the Kinetic Go 2 reports its latest transaction and announces its battery.
-    return coordinator.kind is TerminalKind.KINETIC_GO
-
-
 SENSORS: tuple[KineticSensorEntityDescription, ...] = (
     KineticSensorEntityDescription(
         key="state",
@@ -87,7 +82,7 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda data: data.stored_records,
+        value_fn=lambda data: data.status.stored_records,
         exists_fn=_supports(Capability.OFFLINE_TRANSACTIONS),
     ),
     KineticSensorEntityDescription(
@@ -98,7 +93,7 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         value_fn=lambda data: (
             data.last_transaction.result.value if data.last_transaction is not None else None
         ),
-        exists_fn=_is_kinetic_go,
+        exists_fn=_supports(Capability.LATEST_TRANSACTION),
     ),
     KineticSensorEntityDescription(
         key="last_transaction_amount",
@@ -106,14 +101,14 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
         value_fn=_last_amount,
-        exists_fn=_is_kinetic_go,
+        exists_fn=_supports(Capability.LATEST_TRANSACTION),
     ),
     KineticSensorEntityDescription(
         key="last_transaction_time",
         translation_key="last_transaction_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_time,
-        exists_fn=_is_kinetic_go,
+        exists_fn=_supports(Capability.LATEST_TRANSACTION),
     ),
     KineticSensorEntityDescription(
         key="battery",
@@ -122,7 +117,8 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         value_fn=lambda data: data.battery.percentage if data.battery is not None else None,
-        exists_fn=_is_kinetic_go,
+        # Announcements are matched to a terminal by its serial.
+        exists_fn=_supports(Capability.SERIAL),
     ),
 )
 

@@ -117,6 +117,7 @@ class TerminalStatus:
     busy: bool
     screen: str | None = None
     offline_count: int | None = None
+    stored_records: int | None = None
     serial: str | None = None
     name: str | None = None
     manufacturer: str | None = None

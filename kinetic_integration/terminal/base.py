@@ -75,6 +75,7 @@ class Capability(StrEnum):
     OFFLINE_TRANSACTIONS = "offline_transactions"
     CANCEL = "cancel"
     TRANSACTION_LOOKUP = "transaction_lookup"
+    LATEST_TRANSACTION = "latest_transaction"
     SERIAL = "serial"
     PASSTHROUGH = "passthrough"
 
@@ -222,6 +223,8 @@ class Terminal(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     #: Seconds between two checks of a running transaction, unless configured.
     default_poll_interval: ClassVar[float] = 0.5
+    #: Shortest sensible time between two status polls (a cloud API's rate limit).
+    min_status_interval: ClassVar[float] = 0.0
     #: True when the reference we choose is the terminal's own id for the transaction.
     reference_is_terminal_id: ClassVar[bool] = True
     #: True when a looked-up transaction reports exactly the amount that was asked for.
@@ -807,6 +810,11 @@ class Terminal(ABC):
         operation = Operation(type=TransactionType.SALE, reference=reference, caller_reference=True)
         txn = await self._fetch(operation, lookup_id, self.config.request_timeout)
         return dataclasses.replace(self._final(operation, lookup_id, txn), type=txn.type)
+
+    async def latest_transaction(self) -> Transaction | None:
+        """Return the most recent transaction the terminal knows (None if it has none)."""
+        self.require(Capability.LATEST_TRANSACTION, "report its latest transaction")
+        raise NotImplementedError
 
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
         """Return the receipt of a transaction as text lines."""

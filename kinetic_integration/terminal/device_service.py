@@ -20,7 +20,7 @@ from ..clients.device_service import (
     check_reference,
     new_reference,
 )
-from ..errors import KineticRequestError
+from ..errors import KineticDeviceBusyError, KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction
 from .base import Capability, Operation, Terminal, TerminalConfig, resolve_host
 
@@ -102,18 +102,25 @@ class DeviceServiceTerminal(Terminal):
     async def status(self) -> TerminalStatus:
         """Status; the offline count only when idle (the service answers busy otherwise)."""
         state = await self.client.status()
+        busy = state.transaction_in_progress
         offline_count: int | None = None
-        if not state.transaction_in_progress:
+        stored_records: int | None = None
+        if not busy:
             try:
-                offline_count = (await self.client.offline_count()).offline_count
+                counts = await self.client.offline_count()
+            except KineticDeviceBusyError:
+                busy = True  # a transaction started between the two calls
             except KineticRequestError:
-                offline_count = None
+                pass  # the counts are extras; Status answered, so the terminal is there
+            else:
+                offline_count, stored_records = counts.offline_count, counts.stored_records
         return TerminalStatus(
             kind=self.kind,
             online=state.is_connected,
-            busy=state.transaction_in_progress,
+            busy=busy,
             screen=state.status,
             offline_count=offline_count,
+            stored_records=stored_records,
         )
 
     async def offline_count(self) -> int:

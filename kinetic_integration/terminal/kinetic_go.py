@@ -49,6 +49,7 @@ class KineticGoTerminal(Terminal):
             Capability.PRINT,
             Capability.SCREEN,
             Capability.TRANSACTION_LOOKUP,
+            Capability.LATEST_TRANSACTION,
             Capability.SERIAL,
         }
     )
@@ -122,6 +123,12 @@ class KineticGoTerminal(Terminal):
             manufacturer=device.manufacturer,
             model=device.family,
         )
+
+    async def latest_transaction(self) -> Transaction | None:
+        """Return the most recent transaction in the terminal's database."""
+        self.require(Capability.LATEST_TRANSACTION, "report its latest transaction")
+        latest = await self.client.latest_transaction()
+        return latest.to_transaction() if latest is not None else None
 
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
         """Return the receipt of a transaction as text lines."""

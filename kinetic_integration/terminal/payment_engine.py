@@ -57,6 +57,8 @@ class PaymentEngineTerminal(Terminal):
         }
     )
     default_poll_interval = 2.0
+    # 45 requests a minute per API key, shared with the polling of a running sale.
+    min_status_interval = 3.0
     reference_is_terminal_id = False
 
     def __init__(

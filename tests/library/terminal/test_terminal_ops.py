@@ -164,6 +164,32 @@ async def test_status_of_each_kind(any_sim: BaseSimulator, session: aiohttp.Clie
         assert status.serial == any_sim.serial
     if any_sim.kind is TerminalKind.DEVICE_SERVICE:
         assert status.offline_count == 0
+        assert status.stored_records == 0
+    else:
+        assert status.stored_records is None
+
+
+async def test_latest_transaction_where_the_kind_reports_it(
+    any_sim: BaseSimulator, session: aiohttp.ClientSession
+) -> None:
+    terminal = _terminal(any_sim, session)
+    if not terminal.supports(Capability.LATEST_TRANSACTION):
+        with pytest.raises(UnsupportedOperationError):
+            await terminal.latest_transaction()
+        return
+    assert await terminal.latest_transaction() is None
+    sale = await terminal.sale("4.56")
+    latest = await terminal.latest_transaction()
+    assert latest is not None
+    assert latest.reference == sale.reference
+    assert latest.result is TransactionResult.APPROVED
+    assert latest.amount == Decimal("4.56")
+
+
+def test_status_interval_respects_the_cloud_rate_limit() -> None:
+    assert PaymentEngineTerminal.min_status_interval * 45 >= 60 * 2  # half the budget at most
+    assert KineticGoTerminal.min_status_interval == 0
+    assert DeviceServiceTerminal.min_status_interval == 0
 
 
 async def test_status_while_busy_skips_the_offline_count(session: aiohttp.ClientSession) -> None:
@@ -174,6 +200,7 @@ async def test_status_while_busy_skips_the_offline_count(session: aiohttp.Client
         status = await terminal.status()
         assert status.busy
         assert status.offline_count is None
+        assert status.stored_records is None
         await sim.customer("present")
         assert (await task).result is TransactionResult.APPROVED
 
