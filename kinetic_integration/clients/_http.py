@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
 import socket
@@ -46,12 +47,18 @@ class BasicCredentials:
         Built here rather than with ``aiohttp.BasicAuth``, which newer aiohttp
         releases deprecate. Latin-1 as aiohttp always did, UTF-8 when it cannot encode.
         """
-        raw = f"{self.login}:{self.password}"
-        try:
-            encoded = raw.encode("latin-1")
-        except UnicodeEncodeError:
-            encoded = raw.encode("utf-8")
-        return "Basic " + base64.b64encode(encoded).decode("ascii")
+        return _basic_header(self.login, self.password)
+
+
+# Polling sends the same credentials every second to every terminal: encode them once.
+@functools.lru_cache(maxsize=1024)
+def _basic_header(login: str, password: str) -> str:
+    raw = f"{login}:{password}"
+    try:
+        encoded = raw.encode("latin-1")
+    except UnicodeEncodeError:
+        encoded = raw.encode("utf-8")
+    return "Basic " + base64.b64encode(encoded).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

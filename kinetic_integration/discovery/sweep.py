@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -223,6 +224,8 @@ class HttpSweep:
             self.probes += 1
             try:
                 async with asyncio.timeout(self.timeout):
+                    if not await _accepts(host, port):
+                        return None  # closed port: the common case, not worth a log line
                     return await self._identify(session, host, port)
             except TimeoutError:
                 _LOGGER.debug("%s:%s: no answer within %.1f s", host, port, self.timeout)
@@ -336,3 +339,20 @@ class HttpSweep:
             raise _NotOurs(f"Status answered {status}")
         # The DeviceService API exposes no serial number.
         return self._sighting(TerminalKind.DEVICE_SERVICE, host, port, None)
+
+
+async def _accepts(host: str, port: int) -> bool:
+    """Whether ``host:port`` accepts a TCP connection (closed and filtered ports do not).
+
+    A bare non-blocking connect first: most addresses of a sweep are closed, and a
+    refused connect costs far less than a whole HTTP request failing the same way.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True

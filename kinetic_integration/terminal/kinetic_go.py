@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from ..clients.kinetic_go import DEFAULT_PORT, KineticGoClient
-from ..errors import KineticInputError
+from ..errors import KineticConnectionError, KineticInputError
 from ..models.common import (
     ReceiptCopy,
     TerminalKind,
@@ -22,6 +22,7 @@ from ..models.common import (
     TransactionResult,
     TransactionType,
 )
+from ..models.kinetic_go import GoDevice
 from ..receipts import receipt_lines
 from .base import Capability, Operation, Terminal, TerminalConfig
 
@@ -69,6 +70,7 @@ class KineticGoTerminal(Terminal):
             request_timeout=config.request_timeout,
             session=session,
         )
+        self._device: GoDevice | None = None
 
     @property
     def address_identity(self) -> str:
@@ -108,10 +110,17 @@ class KineticGoTerminal(Terminal):
 
     async def status(self) -> TerminalStatus:
         """Ping, screen, current transaction and device serial."""
-        online = await self.client.ping()
-        screen = await self.client.current_screen()
-        current = await self.client.current_transaction()
-        device = await self.client.device()
+        try:
+            online = await self.client.ping()
+            screen = await self.client.current_screen()
+            current = await self.client.current_transaction()
+            device = self._device or await self.client.device()
+        except KineticConnectionError:
+            # Whatever answers at this address when it is back may be another device.
+            self._device = None
+            raise
+        # Serial, maker and model do not change while the terminal stays reachable.
+        self._device = device
         busy = current is not None and current.outcome is TransactionResult.PENDING
         text = (screen.text or "").strip()
         return TerminalStatus(

@@ -12,6 +12,7 @@ import pytest
 from kinetic_integration.errors import (
     AmountAboveCapError,
     InvalidAmountError,
+    KineticConnectionError,
     KineticInputError,
     UnsupportedOperationError,
 )
@@ -258,3 +259,22 @@ async def test_offline_transactions_on_device_service(
 
 async def _busy(terminal: Terminal) -> bool:
     return (await terminal.status()).busy
+
+
+async def test_kinetic_go_reads_device_info_once_until_the_terminal_goes_away(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with make_sim("kinetic_go") as sim:
+        terminal = _terminal(sim, session)
+        first = sim.serial
+        assert (await terminal.status()).serial == first
+        # Polling does not ask again for what a device cannot change while it stays up...
+        sim.serial = "KG2SWAPPED1"
+        assert (await terminal.status()).serial == first
+        # ...but whatever answers after an outage may be another device.
+        reboot = asyncio.create_task(sim.reboot(downtime=0.5))
+        await asyncio.sleep(0.2)
+        with pytest.raises(KineticConnectionError):
+            await terminal.status()
+        await reboot
+        assert (await terminal.status()).serial == "KG2SWAPPED1"

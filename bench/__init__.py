@@ -1,0 +1,1 @@
+"""The benchmark suite: run it with ``scripts/bench`` (see docs/benchmarks.md)."""

@@ -1,0 +1,94 @@
+"""A real Home Assistant instance in this process, built by Home Assistant's test harness.
+
+``async_test_home_assistant`` gives the same ``hass`` the integration's tests use (real
+core, registries kept in memory), without pytest. Nothing of the integration is mocked;
+its announcement listener is pointed at loopback and an ephemeral port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from unittest.mock import patch
+
+from aiohttp.resolver import AsyncResolver
+from homeassistant import block_async_io, loader
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+from custom_components.kinetic import discovery
+from custom_components.kinetic.const import CONF_KIND, DOMAIN
+
+
+class BlockingCallCounter(logging.Handler):
+    """Count Home Assistant's "Detected blocking call" reports."""
+
+    def __init__(self) -> None:
+        """Start at zero."""
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count a report of a blocking call in the event loop."""
+        if "blocking call" in record.getMessage():
+            self.count += 1
+
+
+@asynccontextmanager
+async def home_assistant() -> AsyncIterator[tuple[HomeAssistant, BlockingCallCounter]]:
+    """Yield a running Home Assistant with custom integrations enabled."""
+    # Home Assistant's own detector: reports blocking I/O done inside the event loop.
+    # It stays on for the process once enabled (a second instance finds it on).
+    with contextlib.suppress(RuntimeError):
+        block_async_io.enable()
+    counter = BlockingCallCounter()
+    logging.getLogger().addHandler(counter)
+    discovery.ANNOUNCE_BIND = "127.0.0.1"
+    discovery.ANNOUNCE_PORT = 0
+    # The harness's resolver too: Home Assistant's own wants its zeroconf and network
+    # integrations set up; every address here is an IP literal that needs no resolving.
+    resolver = patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        return_value=AsyncResolver(),
+    )
+    try:
+        with resolver:
+            async with async_test_home_assistant() as hass:
+                # What the test harness's enable_custom_integrations fixture does.
+                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                try:
+                    yield hass, counter
+                finally:
+                    await hass.async_stop(force=True)
+    finally:
+        logging.getLogger().removeHandler(counter)
+
+
+def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
+    """Config entry data for a simulated Kinetic Go or DeviceService terminal."""
+    return {
+        CONF_KIND: terminal["kind"],
+        CONF_HOST: terminal["host"],
+        CONF_PORT: terminal["port"],
+        CONF_USERNAME: terminal["username"],
+        CONF_PASSWORD: terminal["password"],
+    }
+
+
+def add_entry(hass: HomeAssistant, terminal: Mapping[str, Any]) -> Any:
+    """Add (not set up) a config entry for a simulated terminal; return it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{terminal['kind']} {terminal['serial']}",
+        unique_id=str(terminal["serial"]),
+        data=entry_data(terminal),
+    )
+    entry.add_to_hass(hass)
+    return entry

@@ -1,0 +1,296 @@
+"""Turn the results into the targets table and ``docs/benchmarks.md``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One target: what was measured against what was asked."""
+
+    bench: str
+    figure: str
+    measured: float
+    limit: float
+    unit: str
+
+    @property
+    def met(self) -> bool:
+        """Whether the measured figure is within the target."""
+        return not math.isnan(self.measured) and self.measured <= self.limit
+
+    def line(self) -> str:
+        """One Markdown table row."""
+        missed = self.measured / self.limit - 1
+        verdict = "met" if self.met else f"**missed** by {missed:.1%}"
+        measured, limit = _fmt(self.measured, self.unit), _fmt(self.limit, self.unit)
+        return _row(self.bench, self.figure, measured, f"≤ {limit}", verdict)
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _header(*cells: str) -> list[str]:
+    return [_row(*cells), _row(*("---" for _ in cells))]
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "s" and value < 0.1:
+        return f"{value * 1000:.1f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "%":
+        return f"{value:.2f} %"
+    return f"{value:.0f} {unit}"
+
+
+def _b1_checks(b1: dict[str, Any]) -> list[Check]:
+    found = [
+        Check("B1", f"CPU ratio coordinator / bare, N={n}", row["ratio_coordinator"], 1.5, "x")
+        for n, row in b1["terminals"].items()
+    ]
+    linear = b1["linearity"]["coordinator"]
+    found.append(Check("B1", "linearity: CPU/poll at largest N / at smallest N", linear, 1.25, "x"))
+    return found
+
+
+def _fleet_checks(fleet: dict[str, Any]) -> list[Check]:
+    found: list[Check] = []
+    b2 = fleet.get("b2")
+    if b2:
+        found += [
+            Check("B2", f"setup of {fleet['entries']} entries", b2["setup_s"], 20.0, "s"),
+            Check("B2", "CPU while idle-polling", b2["idle_cpu_pct_of_one_core"], 5.0, "%"),
+            Check("B2", "memory per terminal", b2["memory_kb_per_terminal"], 1024.0, "KiB"),
+        ]
+    b3 = fleet.get("b3")
+    if b3:
+        idle_limit = b3["idle_poll_interval_s"] + 0.5
+        during = b3["during_transaction"]["p95_s"]
+        found += [
+            Check("B3", "p95 state latency, idle", b3["idle"]["p95_s"], idle_limit, "s"),
+            Check("B3", "p95 state latency, during a transaction", during, 1.5, "s"),
+        ]
+    return found
+
+
+def _b4_checks(b4: dict[str, Any]) -> list[Check]:
+    found: list[Check] = []
+    sweep = b4["sweep"]
+    if sweep.get("nmap"):
+        ratio = sweep["ratio_ours_to_nmap"]
+        found.append(Check("B4", "/24 sweep time, ours / nmap -sT", ratio, 1.0, "x"))
+    zc, udp = b4["zeroconf"]["max_s"], b4["udp"]["max_s"]
+    found.append(Check("B4", "zeroconf: first announcement to sighting, max", zc, 1.0, "s"))
+    found.append(Check("B4", "UDP: first announcement to sighting, max", udp, 1.0, "s"))
+    return found
+
+
+def _b5_checks(b5: dict[str, Any]) -> list[Check]:
+    kinds = b5["kinds"]
+    limits = (
+        ("kinetic-go", "Kinetic Go 2", 1.2),
+        ("device-service", "DeviceService", 0.05),
+        ("payment-engine", "Payment Engine", 1.2),
+    )
+    return [
+        Check("B5", f"p95 sale overhead, {name}", kinds[kind]["p95_overhead_s"], limit, "s")
+        for kind, name, limit in limits
+    ]
+
+
+def checks(results: dict[str, Any]) -> list[Check]:
+    """Every target the issue sets, for what this run measured."""
+    found: list[Check] = []
+    if results.get("b1"):
+        found += _b1_checks(results["b1"])
+    if results.get("fleet"):
+        found += _fleet_checks(results["fleet"])
+    if results.get("b4"):
+        found += _b4_checks(results["b4"])
+    if results.get("b5"):
+        found += _b5_checks(results["b5"])
+    return found
+
+
+def _b1_section(b1: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## B1 poll overhead",
+        "",
+        f"One poll cycle of N terminals ({b1['mix']}), all at once, on Home Assistant's",
+        "shared web session. *coordinator*: `KineticCoordinator.async_refresh()`; *library",
+        "only*: its `_async_update_data()`; *bare*: the same distinct endpoints with aiohttp,",
+        "bodies read and decoded. CPU is this process's `time.process_time()` per terminal",
+        "polled. Home Assistant's blocking-call detector reported",
+        f"{b1['blocking_calls']} calls. From the smallest to the largest N the CPU per poll",
+        f"grew {b1['linearity']['coordinator']:.2f}x for the coordinator and",
+        f"{b1['linearity']['bare']:.2f}x for bare aiohttp in the same run.",
+        "",
+        *_header(
+            "N",
+            "bare µs/poll",
+            "coordinator µs/poll",
+            "ratio",
+            "library only µs/poll",
+            "ratio",
+            "wall ms/cycle bare / coordinator",
+        ),
+    ]
+    for n, row in b1["terminals"].items():
+        cpu, wall = row["cpu_us_per_terminal_poll"], row["wall_ms_per_cycle"]
+        lines.append(
+            _row(
+                n,
+                f"{cpu['bare']:.0f}",
+                f"{cpu['coordinator']:.0f}",
+                f"{row['ratio_coordinator']:.2f}",
+                f"{cpu['library']:.0f}",
+                f"{row['ratio_library']:.2f}",
+                f"{wall['bare']:.1f} / {wall['coordinator']:.1f}",
+            )
+        )
+    return lines
+
+
+def _fleet_section(fleet: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    b2 = fleet.get("b2")
+    if b2:
+        lines += [
+            "",
+            "## B2 fleet in Home Assistant",
+            "",
+            f"{fleet['entries']} config entries ({fleet['mix']}) in one Home Assistant, set",
+            "up all at once after a warm-up entry (imports and platforms not counted).",
+            "",
+            *_header("setup", "loaded", "idle CPU", "idle CPU, loop thread", "RSS added", "per"),
+            _row(
+                f"{b2['setup_s']:.2f} s",
+                b2["loaded"],
+                f"{b2['idle_cpu_pct_of_one_core']:.2f} %",
+                f"{b2['idle_loop_thread_cpu_pct']:.2f} %",
+                f"{b2['rss_mb_added']:.1f} MiB",
+                f"{b2['memory_kb_per_terminal']:.0f} KiB",
+            ),
+            "",
+            f"Idle CPU (% of one core) over {b2['idle_window_s']:.0f} s, every entry polling",
+            f"every {b2['idle_poll_interval_s']:.0f} s; {b2['failing_coordinators']} failing.",
+        ]
+    b3 = fleet.get("b3")
+    if b3:
+        lines += [
+            "",
+            "## B3 state latency",
+            "",
+            "From a change inside a simulator to Home Assistant writing the matching entity",
+            f"state: {b3['rounds']} transactions on each of {b3['terminals']} Kinetic Go 2 of",
+            f"the B2 fleet (idle poll {b3['idle_poll_interval_s']:.0f} s, fast poll",
+            f"{b3['fast_poll_interval_s']:.0f} s). Idle: a transaction starts. During: the card",
+            "is presented; the transaction ends. Each change comes at a random poll phase.",
+            "",
+            *_header("", "samples", "p50 s", "p95 s", "p99 s", "max s"),
+        ]
+        for name, key in (("idle", "idle"), ("during a transaction", "during_transaction")):
+            row = b3[key]
+            lines.append(
+                _row(
+                    name,
+                    row["samples"],
+                    *(f"{row[k]:.3f}" for k in ("p50_s", "p95_s", "p99_s", "max_s")),
+                )
+            )
+    return lines
+
+
+def _b4_section(b4: dict[str, Any]) -> list[str]:
+    sweep = b4["sweep"]
+    ports = ",".join(map(str, sweep["ports"]))
+    nmap = "not available"
+    if sweep.get("nmap"):
+        nmap = f"{sweep['nmap_median_s'] * 1000:.0f} ms (open ports {sweep['nmap_open_ports']})"
+    lines = [
+        "",
+        "## B4 discovery",
+        "",
+        f"{sweep['network']}: {sweep['hosts']} hosts, {sweep['terminals']} terminals on ports",
+        f"{ports}; median of {sweep['repeats']} turns each.",
+        "",
+        f"- ours (`HttpSweep`: a bare TCP connect, then HTTP to open ports): "
+        f"{sweep['ours_median_s'] * 1000:.0f} ms (found {sweep['ours_found']})",
+        f"- `nmap -sT -p {ports} -n -Pn`: {nmap}",
+    ]
+    lines += ["", *_header("announcement to sighting", "samples", "p50 s", "p95 s", "max s")]
+    for name, key in (
+        ("zeroconf, from the first announcement", "zeroconf"),
+        ("zeroconf, from registering (adds name probing)", "zeroconf_from_register_call"),
+        ("UDP announcement", "udp"),
+    ):
+        row = b4[key]
+        values = (f"{row[k]:.4f}" for k in ("p50_s", "p95_s", "max_s"))
+        lines.append(_row(name, row["samples"], *values))
+    return lines
+
+
+def _b5_section(b5: dict[str, Any]) -> list[str]:
+    first, last = b5["customer_delay_s"]
+    spread = ", ".join(f"{kind} {delay:.1f} s" for kind, delay in last.items())
+    lines = [
+        "",
+        "## B5 sale overhead (library level)",
+        "",
+        "The `kinetic.start_sale` action (issue 5) does not exist yet: this is",
+        "`Terminal.sale()` on the simulators minus their scripted customer time (the card",
+        f"presented after {first} s up to {first} s + the kind's poll interval, spread over",
+        f"the terminals (up to: {spread}), then {b5['processing_delay_s']} s processing).",
+        f"{b5['failures']} sales were not approved.",
+        "",
+        *_header("kind", "sales", "p50 overhead", "p95 overhead", "max"),
+    ]
+    for kind, row in b5["kinds"].items():
+        values = (_fmt(row[k], "s") for k in ("p50_overhead_s", "p95_overhead_s", "max_overhead_s"))
+        lines.append(_row(kind, row["sales"], *values))
+    return lines
+
+
+def markdown(results: dict[str, Any], findings: list[str]) -> str:
+    """Return the whole of docs/benchmarks.md."""
+    machine = results["machine"]
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `scripts/bench` (do not edit by hand; run it again). Every figure is a",
+        "ratio or a percentile measured side by side in one run on the machine below. The",
+        "simulated terminals run in a child process on distinct 127.0.x.y loopback",
+        "addresses, so their CPU is never counted as ours. `scripts/bench --quick` (B1 at",
+        "N = 10 and 100 only) runs in `scripts/test` and fails when B1's ratio exceeds 2.0.",
+        "",
+        f"- Date: {machine['date']}",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']},",
+        f"  {machine['os']}",
+        f"- Software: Python {machine['python']}, aiohttp {machine['aiohttp']},",
+        f"  Home Assistant {machine['homeassistant']}",
+        f"- Run time: {results['duration_s']:.0f} s",
+        "",
+        "## Targets",
+        "",
+        *_header("", "figure", "measured", "target", ""),
+        *(check.line() for check in checks(results)),
+    ]
+    if results.get("b1"):
+        out += _b1_section(results["b1"])
+    if results.get("fleet"):
+        out += _fleet_section(results["fleet"])
+    if results.get("b4"):
+        out += _b4_section(results["b4"])
+    if results.get("b5"):
+        out += _b5_section(results["b5"])
+    if findings:
+        out += ["", "## Findings", "", *findings]
+    return "\n".join(out) + "\n"
