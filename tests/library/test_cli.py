@@ -380,7 +380,7 @@ async def test_simulate_runs_a_fleet_and_refuses_non_loopback() -> None:
     )
     assert human.code == 0
     assert "kinetic --kind kinetic-go --host 127.0.0.73" in human.stdout
-    refused = await run_cli("simulate", "--bind", "10.1.2.3", "--duration", "0.1")
+    refused = await run_cli("simulate", "--bind", "192.0.2.3", "--duration", "0.1")
     assert refused.code == 2
     assert "loopback" in refused.stderr
 

@@ -30,7 +30,7 @@ JUNK: list[bytes] = [
     b"{}",
     b'{"id": {"nested": true}, "name": "x"}',
     b'{"id": "KG2X", "address": "999.1.1.1"}',
-    b'{"id": "KG2X", "address": "10.0.0.1:99999"}',
+    b'{"id": "KG2X", "address": "192.0.2.1:99999"}',
     b'{"id": "KG2X", "kind": "toaster"}',
     b'{"id": "KG2X", "battery": "full"}',
     b'{"id": "KG2X", "port": true}',

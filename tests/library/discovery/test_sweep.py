@@ -169,9 +169,10 @@ def test_targets_are_opt_in_and_bounded() -> None:
 
 def test_auto_means_own_subnets_capped_at_a_22() -> None:
     """Computed from a given interface list: nothing is read from, or sent to, the network."""
+    # Documentation addresses (RFC 5737) stand in for a LAN's: they are never routed.
     networks = auto_networks(
-        [("127.0.0.1", 8), ("169.254.3.4", 16), ("10.1.2.3", 8), ("192.168.5.20", 24)]
+        [("127.0.0.1", 8), ("169.254.3.4", 16), ("198.51.100.3", 8), ("203.0.113.20", 24)]
     )
-    assert [str(n) for n in networks] == ["10.1.0.0/22", "192.168.5.0/24"]
-    hosts = sweep_targets("auto", local_addresses=[("10.1.2.3", 8)])
+    assert [str(n) for n in networks] == ["198.51.100.0/22", "203.0.113.0/24"]
+    hosts = sweep_targets("auto", local_addresses=[("198.51.100.3", 8)])
     assert len(hosts) == 1022
