@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from kinetic_integration.errors import KineticError
+
+from .const import DATA_JOURNAL, DOMAIN
 from .coordinator import KineticConfigEntry, KineticCoordinator
 from .discovery import DATA_DISCOVERY, KineticDiscovery
+from .journal import HomeAssistantJournal
+from .payments import KineticPayments
+from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 # No YAML settings; an empty ``kinetic:`` only loads the integration (and its
 # announcement listener) before the first terminal is added.
@@ -19,7 +25,11 @@ CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Start the UDP announcement listener once for the whole integration."""
+    """Load the journal, register the actions and start the announcement listener."""
+    journal = HomeAssistantJournal(hass)
+    await journal.async_load()
+    hass.data[DATA_JOURNAL] = journal
+    async_setup_services(hass)
     discovery = KineticDiscovery(hass)
     hass.data[DATA_DISCOVERY] = discovery
     await discovery.async_start()
@@ -28,13 +38,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: KineticConfigEntry) -> bool:
-    """Set up one terminal from a config entry."""
+    """Set up one terminal; settle the transactions it left open before it is ready."""
     coordinator = KineticCoordinator(hass, entry)
     entry.async_on_unload(coordinator.terminal.close)
     await coordinator.async_config_entry_first_refresh()
+    try:
+        # The journal knows terminals by this identity (the Kinetic Go asks its serial).
+        await coordinator.terminal.resolve_identity()
+    except KineticError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": err.code},
+        ) from err
+    coordinator.payments = KineticPayments(
+        hass, entry, coordinator.terminal, hass.data[DATA_JOURNAL]
+    )
     entry.runtime_data = coordinator
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # After the platforms, so the event entity announces what is recovered.
+    await coordinator.payments.async_recover()
     return True
 
 

@@ -24,6 +24,8 @@ CONF_PORTS: Final = "ports"
 CONF_TERMINAL: Final = "terminal"
 
 # Options (behaviour settings; the payment actions of a later release add more).
+DATA_JOURNAL: Final = f"{DOMAIN}_journal"
+
 CONF_MAX_AMOUNT: Final = "max_amount"
 DEFAULT_MAX_AMOUNT: Final = Decimal("500.00")
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -30,6 +30,9 @@ from .const import (
 from .discovery import DATA_DISCOVERY
 from .terminal import build_terminal
 
+if TYPE_CHECKING:
+    from .payments import KineticPayments
+
 KineticConfigEntry: TypeAlias = ConfigEntry["KineticCoordinator"]
 
 
@@ -49,6 +52,8 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
     """
 
     config_entry: KineticConfigEntry
+    #: The entry's journaled payments (set during setup, before the platforms).
+    payments: KineticPayments
 
     def __init__(self, hass: HomeAssistant, entry: KineticConfigEntry) -> None:
         """Build the terminal on Home Assistant's shared web session."""

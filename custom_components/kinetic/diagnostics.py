@@ -12,8 +12,9 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_KEY, CONF_PIN
+from .const import CONF_API_KEY, CONF_PIN, DATA_JOURNAL
 from .coordinator import KineticConfigEntry
+from .journal import HomeAssistantJournal
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -33,6 +34,17 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
     coordinator = entry.runtime_data
+    journal: HomeAssistantJournal = hass.data[DATA_JOURNAL]
+    identity = coordinator.terminal.identity
+    records = [
+        {
+            **_plain(dataclasses.asdict(record)),
+            "claim": None,
+            "details": journal.details(record.reference),
+        }
+        for record in journal.records()
+        if record.terminal == identity
+    ]
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
@@ -41,6 +53,7 @@ async def async_get_config_entry_diagnostics(
         "capabilities": sorted(coordinator.terminal.capabilities),
         "last_update_success": coordinator.last_update_success,
         "data": async_redact_data(_plain(dataclasses.asdict(coordinator.data)), TO_REDACT),
+        "journal": async_redact_data(records, TO_REDACT),
     }
 
 

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.kinetic.const import DOMAIN
 from kinetic_integration.simulator import KineticGoSimulator, PaymentEngineSimulator
 
 from .conftest import setup_entry
@@ -42,6 +44,40 @@ async def test_diagnostics_kinetic_go(
     assert last["masked_pan"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["username"] == "**REDACTED**"
+
+
+async def test_diagnostics_include_the_journal(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    go_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+) -> None:
+    """The journal's records of this terminal are included, card data masked away."""
+    await setup_entry(hass, go_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(go_entry.unique_id))})
+    assert device is not None
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "start_sale",
+        {"device_id": device.id, "amount": "8.00", "table": "2"},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(answer, dict)
+    assert answer["masked_pan"]
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, go_entry)
+    text = json.dumps(diagnostics)
+    assert str(answer["masked_pan"]) not in text
+    for secret in go_sim.secrets():
+        assert secret not in text
+    [record] = diagnostics["journal"]
+    assert record["reference"] == answer["reference"]
+    assert record["state"] == "final"
+    assert record["result"] == "approved"
+    assert record["amount"] == "8.00"
+    assert record["details"]["table"] == "2"
+    assert record["details"]["masked_pan"] == "**REDACTED**"
+    assert record["details"]["auth_code"] == "**REDACTED**"
 
 
 async def test_diagnostics_payment_engine(

@@ -1,0 +1,109 @@
+"""Dashboard buttons: send offline transactions, reconcile, print the last receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from kinetic_integration.errors import KineticError
+from kinetic_integration.models.common import ReceiptCopy, TransactionType
+from kinetic_integration.terminal import Capability
+
+from .const import DOMAIN
+from .coordinator import KineticConfigEntry, KineticCoordinator
+from .entity import KineticEntity
+
+# Each press is one call; the terminal serialises them anyway.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class KineticButtonEntityDescription(ButtonEntityDescription):
+    """What a button does and which terminals have it."""
+
+    capability: Capability
+    press_fn: Callable[[KineticCoordinator], Awaitable[None]]
+
+
+async def _send_offline(coordinator: KineticCoordinator) -> None:
+    await coordinator.terminal.send_offline()
+
+
+async def _reconcile(coordinator: KineticCoordinator) -> None:
+    payments = coordinator.payments
+    # Journaled like every transaction; the outcome arrives as an event.
+    operation = payments.terminal.prepare(TransactionType.RECONCILIATION)
+    await payments.async_start(operation, {}, wait=False)
+
+
+async def _print_last_receipt(coordinator: KineticCoordinator) -> None:
+    terminal = coordinator.terminal
+    latest = await terminal.latest_transaction()
+    if latest is None:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_transaction")
+    await terminal.print_text(await terminal.receipt(latest.reference, ReceiptCopy.MERCHANT))
+
+
+BUTTONS: tuple[KineticButtonEntityDescription, ...] = (
+    KineticButtonEntityDescription(
+        key="send_offline_transactions",
+        translation_key="send_offline_transactions",
+        capability=Capability.OFFLINE_TRANSACTIONS,
+        press_fn=_send_offline,
+    ),
+    KineticButtonEntityDescription(
+        key="reconcile",
+        translation_key="reconcile",
+        capability=Capability.RECONCILIATION,
+        press_fn=_reconcile,
+    ),
+    KineticButtonEntityDescription(
+        key="print_last_receipt",
+        translation_key="print_last_receipt",
+        capability=Capability.RECEIPTS,
+        press_fn=_print_last_receipt,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KineticConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the buttons this kind of terminal can act on."""
+    coordinator = entry.runtime_data
+    async_add_entities(
+        KineticButton(coordinator, description)
+        for description in BUTTONS
+        if coordinator.terminal.supports(description.capability)
+    )
+
+
+class KineticButton(KineticEntity, ButtonEntity):
+    """A button of a payment terminal."""
+
+    entity_description: KineticButtonEntityDescription
+
+    def __init__(
+        self, coordinator: KineticCoordinator, description: KineticButtonEntityDescription
+    ) -> None:
+        """Attach the description."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    async def async_press(self) -> None:
+        """Do it; a refusal is a translated error."""
+        try:
+            await self.entity_description.press_fn(self.coordinator)
+        except KineticError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={"error": err.message or err.code},
+            ) from err

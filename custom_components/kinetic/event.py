@@ -1,0 +1,57 @@
+"""The transaction event entity: one per terminal, fired when a transaction ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from kinetic_integration.models.common import TransactionResult
+
+from .coordinator import KineticConfigEntry, KineticCoordinator
+from .entity import KineticEntity
+from .payments import transaction_signal
+
+PARALLEL_UPDATES = 0
+
+#: What the entity carries of each transaction (the bus event has the rest).
+EVENT_ATTRIBUTES = ("reference", "type", "amount", "tip", "table", "order_id", "masked_pan")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KineticConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the transaction event entity."""
+    async_add_entities([KineticTransactionEvent(entry.runtime_data)])
+
+
+class KineticTransactionEvent(KineticEntity, EventEntity):
+    """Fires with the result of every transaction of this terminal."""
+
+    _attr_translation_key = "transaction"
+
+    def __init__(self, coordinator: KineticCoordinator) -> None:
+        """Attach to the terminal's device."""
+        super().__init__(coordinator, "transaction")
+        self._attr_event_types = [result.value for result in TransactionResult]
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for this entry's finished transactions."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                transaction_signal(self.coordinator.config_entry.entry_id),
+                self._async_transaction,
+            )
+        )
+
+    @callback
+    def _async_transaction(self, data: dict[str, Any]) -> None:
+        self._trigger_event(data["result"], {key: data.get(key) for key in EVENT_ATTRIBUTES})
+        self.async_write_ha_state()

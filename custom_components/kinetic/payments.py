@@ -1,0 +1,347 @@
+"""Payments of one terminal: journaled, recovered on startup, announced as events.
+
+Every money-moving call goes through the library's ``JournaledPayments`` over the
+integration's journal, in a background task of the config entry: unloading the entry
+(or stopping Home Assistant) cancels it, and the next setup recovers the outcome by the
+terminal's own id before the entry reports ready. Nothing here ever sends a reference
+twice; that rule lives in the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+
+from kinetic_integration.errors import KineticError
+from kinetic_integration.journal import (
+    JournalClaimError,
+    JournaledPayments,
+    JournalRecord,
+    JournalState,
+)
+from kinetic_integration.models.common import Transaction, TransactionResult, TransactionType
+from kinetic_integration.money import format_amount
+from kinetic_integration.terminal import Operation, Terminal
+
+from .const import DOMAIN, LOGGER
+from .coordinator import KineticConfigEntry
+from .journal import HomeAssistantJournal
+
+EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
+#: A second sale for the same table, order or reference this soon after an approval is
+#: refused unless the caller says it is meant.
+DUPLICATE_WINDOW = timedelta(minutes=2)
+#: How long setup waits for the outcome of a transaction left open (then: a repair issue).
+STARTUP_RECOVERY_TIMEOUT = 30.0
+#: How often a transaction whose outcome is still unknown is asked about again.
+RETRY_INTERVAL = timedelta(minutes=5)
+#: The details that name what a sale was for (checked for duplicates).
+DUPLICATE_KEYS = ("table", "order_id")
+ISSUE_PREFIX = "unknown_outcome_"
+
+
+def transaction_signal(entry_id: str) -> str:
+    """Return the dispatcher signal that carries a finished transaction of one entry."""
+    return f"{DOMAIN}_transaction_{entry_id}"
+
+
+def _text(value: Decimal | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    return value.isoformat()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What became of a transaction: the terminal's answer, or why nothing was charged."""
+
+    operation: Operation
+    transaction: Transaction | None = None
+    error: KineticError | None = None
+    recovered: bool = False
+
+    @property
+    def result(self) -> TransactionResult:
+        """The result; an error before anything was charged counts as ``error``."""
+        if self.transaction is not None:
+            return self.transaction.result
+        return TransactionResult.ERROR if self.error is not None else TransactionResult.UNKNOWN
+
+
+class KineticPayments:
+    """The money-moving side of one config entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: KineticConfigEntry,
+        terminal: Terminal,
+        journal: HomeAssistantJournal,
+    ) -> None:
+        """Wrap the entry's terminal with the shared journal."""
+        self.hass = hass
+        self.entry = entry
+        self.terminal = terminal
+        self.journal = journal
+        self.journaled = JournaledPayments(terminal, journal)
+        self._retrying: asyncio.Task[list[Outcome]] | None = None
+
+    @property
+    def device_id(self) -> str | None:
+        """The device registry id of this terminal."""
+        unique_id = self.entry.unique_id or self.entry.entry_id
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, unique_id)})
+        return device.id if device is not None else None
+
+    # --- before anything is sent ------------------------------------------------------
+
+    def check_duplicate(self, reference: str, details: Mapping[str, Any]) -> None:
+        """Refuse a sale for a table, order or reference that is open or just approved.
+
+        Runs without awaiting, and the caller stages the new sale right after, so two
+        calls at once cannot both pass.
+        """
+        cutoff = datetime.now(UTC) - DUPLICATE_WINDOW
+        wanted = {key: details[key] for key in DUPLICATE_KEYS if details.get(key)}
+        for other, staged in self.journal.staged().items():
+            self._refuse_if_same(reference, wanted, other, staged)
+        for record in self.journal.records():
+            if record.type is not TransactionType.SALE:
+                continue
+            recent_approval = (
+                record.result is TransactionResult.APPROVED and record.updated_at >= cutoff
+            )
+            if record.state.is_unresolved or recent_approval:
+                self._refuse_if_same(
+                    reference, wanted, record.reference, self.journal.details(record.reference)
+                )
+
+    @staticmethod
+    def _refuse_if_same(
+        reference: str, wanted: Mapping[str, Any], other: str, details: Mapping[str, Any]
+    ) -> None:
+        if other == reference:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="duplicate_reference",
+                translation_placeholders={"reference": reference},
+            )
+        for key, value in wanted.items():
+            if details.get(key) == value:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key=f"duplicate_{key}",
+                    translation_placeholders={key: str(value), "reference": other},
+                )
+
+    # --- running --------------------------------------------------------------------
+
+    async def async_start(
+        self, operation: Operation, details: Mapping[str, Any], *, wait: bool
+    ) -> Outcome | None:
+        """Journal and run ``operation`` in the entry's background; wait for it if asked.
+
+        The details are staged at once (the duplicate check sees them from now on).
+        """
+        self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
+        task = self.entry.async_create_background_task(
+            self.hass, self._async_run(operation), f"{DOMAIN} {operation.reference}"
+        )
+        if not wait:
+            return None
+        # Waiting must not cancel the payment if the caller goes away; the entry's
+        # unload does cancel it (the next setup recovers the outcome).
+        await asyncio.wait({task})
+        if task.cancelled():
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="interrupted",
+                translation_placeholders={"reference": operation.reference},
+            )
+        return task.result()
+
+    async def _async_run(
+        self,
+        operation: Operation,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+        recovered: bool = False,
+    ) -> Outcome:
+        try:
+            txn = await self.journaled.run(operation, timeout=timeout)
+        except KineticError as err:
+            # Nothing was charged for this reference (the library's contract).
+            LOGGER.debug("%s %s not charged: %s", operation.type, operation.reference, err.code)
+            outcome = Outcome(operation=operation, error=err, recovered=recovered)
+        except Exception:
+            # Unforeseen, after the request may have left: the record stays open.
+            LOGGER.exception("Transaction %s failed unexpectedly", operation.reference)
+            outcome = Outcome(operation=operation, recovered=recovered)
+        else:
+            outcome = Outcome(operation=operation, transaction=txn, recovered=recovered)
+        finally:
+            self.journal.unstage(operation.reference)
+        await self._async_finish(outcome)
+        return outcome
+
+    async def _async_finish(self, outcome: Outcome) -> None:
+        """Keep the card details, raise or clear the repair issue, announce the result."""
+        reference = outcome.operation.reference
+        txn = outcome.transaction
+        if txn is not None:
+            kept = {
+                "masked_pan": txn.masked_pan,
+                "card_network": txn.card_network,
+                "entry_mode": txn.entry_mode,
+                "auth_code": txn.auth_code,
+                "tip": _text(txn.tip),
+            }
+            try:
+                await self.journal.async_set_details(
+                    reference, {key: value for key, value in kept.items() if value is not None}
+                )
+            except KineticError as err:
+                LOGGER.warning("Could not keep the details of %s: %s", reference, err.code)
+        record = await self.journal.get(reference)
+        if record is not None and record.state.is_unresolved:
+            self._raise_issue(record)
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PREFIX}{reference}")
+        data = self.event_data(outcome)
+        async_dispatcher_send(self.hass, transaction_signal(self.entry.entry_id), data)
+        self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data)
+
+    def _raise_issue(self, record: JournalRecord) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_PREFIX}{record.reference}",
+            is_fixable=True,
+            is_persistent=True,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="unknown_outcome",
+            translation_placeholders={
+                "reference": record.reference,
+                "terminal": self.entry.title,
+                "amount": record.amount or "-",
+            },
+            data={"entry_id": self.entry.entry_id, "reference": record.reference},
+        )
+
+    def event_data(self, outcome: Outcome) -> dict[str, Any]:
+        """Return what the bus event and the event entity carry (no card data but the mask)."""
+        operation = outcome.operation
+        txn = outcome.transaction
+        details = self.journal.details(operation.reference)
+        amount = txn.amount if txn is not None and txn.amount is not None else operation.amount
+        return {
+            "device_id": self.device_id,
+            "config_entry_id": self.entry.entry_id,
+            "terminal": self.entry.title,
+            "reference": operation.reference,
+            "type": operation.type.value,
+            "result": outcome.result.value,
+            "amount": _text(amount),
+            "tip": _text(txn.tip if txn is not None else operation.tip),
+            "total": _text(txn.total) if txn is not None else None,
+            "table": details.get("table"),
+            "order_id": details.get("order_id"),
+            "clerk": details.get("clerk"),
+            "masked_pan": txn.masked_pan if txn is not None else None,
+            "card_network": txn.card_network if txn is not None else None,
+            "message": (
+                txn.message
+                if txn is not None
+                else (outcome.error.message if outcome.error else None)
+            ),
+            "error": outcome.error.code if outcome.error is not None else None,
+            "recovered": outcome.recovered,
+        }
+
+    # --- startup ---------------------------------------------------------------------
+
+    async def async_recover(self) -> list[Outcome]:
+        """Settle every open record of this terminal; runs before the entry is ready.
+
+        Records still open afterwards are asked about again every RETRY_INTERVAL.
+        """
+        outcomes = await self._async_settle()
+        self.entry.async_on_unload(
+            async_track_time_interval(self.hass, self._async_retry, RETRY_INTERVAL)
+        )
+        return outcomes
+
+    @callback
+    def _async_retry(self, _now: datetime) -> None:
+        if self._retrying is not None and not self._retrying.done():
+            return
+        self._retrying = self.entry.async_create_background_task(
+            self.hass, self._async_settle(), f"{DOMAIN} retry {self.entry.entry_id}"
+        )
+
+    async def _async_settle(self) -> list[Outcome]:
+        identity = await self.terminal.resolve_identity()
+        outcomes: list[Outcome] = []
+        for record in await self.journal.unresolved(identity):
+            if record.state is JournalState.PENDING:
+                # Written down but never sent (sending needs "sent" on disk first). The
+                # customer is gone: free the reference rather than charge now.
+                with contextlib.suppress(JournalClaimError):
+                    await self.journal.update(
+                        record.reference,
+                        state=JournalState.NOT_SENT,
+                        message="Home Assistant stopped before the request was sent",
+                        expect_states=(JournalState.PENDING,),
+                    )
+                continue
+            LOGGER.debug("Recovering %s left open", record.reference)
+            details = self.journal.details(record.reference)
+            operation = Operation(
+                type=record.type,
+                reference=record.reference,
+                caller_reference=True,
+                amount=Decimal(record.amount) if record.amount else None,
+                original_id=details.get("original_id"),
+            )
+            outcomes.append(
+                await self._async_run(operation, timeout=STARTUP_RECOVERY_TIMEOUT, recovered=True)
+            )
+        return outcomes
+
+
+def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
+    """Return the action's answer: the final transaction, with amounts as exact strings."""
+    txn = outcome.transaction
+    assert txn is not None
+    return {
+        "reference": txn.reference,
+        "type": txn.type.value,
+        "result": txn.result.value,
+        "amount": _text(txn.amount),
+        "tip": _text(txn.tip),
+        "cashback": _text(txn.cashback),
+        "total": _text(txn.total),
+        "auth_code": txn.auth_code,
+        "masked_pan": txn.masked_pan,
+        "card_network": txn.card_network,
+        "entry_mode": txn.entry_mode,
+        "terminal": terminal,
+        "terminal_transaction_id": txn.request_key or txn.terminal_id,
+        "message": txn.message,
+        "started_at": _text(txn.started_at),
+        "ended_at": _text(txn.ended_at),
+    }

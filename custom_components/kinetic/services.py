@@ -1,0 +1,447 @@
+"""The payment actions: start a sale, look a transaction up.
+
+Each action checks everything before anything is sent (a loaded ``kinetic`` entry, what
+its kind can do, the amounts) and answers with translated errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+
+from kinetic_integration.errors import (
+    AmountAboveCapError,
+    InvalidAmountError,
+    KineticConnectionError,
+    KineticDeviceBusyError,
+    KineticError,
+    KineticInputError,
+    UnresolvedTransactionError,
+    UnsupportedOperationError,
+)
+from kinetic_integration.journal import JournalRecord
+from kinetic_integration.models.common import ReceiptCopy, TransactionType
+from kinetic_integration.money import DEFAULT_MAX_AMOUNT, format_amount
+from kinetic_integration.terminal import Capability, Operation
+
+from .const import DATA_JOURNAL, DOMAIN, MODELS
+from .coordinator import KineticConfigEntry
+from .journal import HomeAssistantJournal
+from .payments import KineticPayments, transaction_response
+
+SERVICE_START_SALE = "start_sale"
+SERVICE_GET_TRANSACTION = "get_transaction"
+SERVICE_REFUND = "refund"
+SERVICE_REVERSE = "reverse"
+SERVICE_RECONCILE = "reconcile"
+SERVICE_PRINT_RECEIPT = "print_receipt"
+SERVICE_PRINT_TEXT = "print_text"
+SERVICE_SEND_OFFLINE = "send_offline_transactions"
+SERVICE_CANCEL = "cancel"
+
+ATTR_AMOUNT = "amount"
+ATTR_TIP = "tip"
+ATTR_CASHBACK = "cashback"
+ATTR_REFERENCE = "reference"
+ATTR_TABLE = "table"
+ATTR_ORDER_ID = "order_id"
+ATTR_CLERK = "clerk"
+ATTR_DESCRIPTION = "description"
+ATTR_WAIT = "wait"
+ATTR_ALLOW_DUPLICATE = "allow_duplicate"
+ATTR_EXTRA = "payment_engine_fields"
+ATTR_TRANSACTION_ID = "transaction_id"
+ATTR_COPY = "copy"
+ATTR_LINES = "lines"
+
+_T = TypeVar("_T")
+
+# Amounts stay as given: the library's parser decides (never a float's guess).
+_AMOUNT = vol.Any(str, int, float, Decimal)
+_TEXT = vol.All(cv.string, vol.Length(min=1, max=64))
+
+START_SALE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_AMOUNT): _AMOUNT,
+        vol.Optional(ATTR_TIP): _AMOUNT,
+        vol.Optional(ATTR_CASHBACK): _AMOUNT,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_TABLE): _TEXT,
+        vol.Optional(ATTR_ORDER_ID): _TEXT,
+        vol.Optional(ATTR_CLERK): _TEXT,
+        vol.Optional(ATTR_DESCRIPTION): vol.All(cv.string, vol.Length(max=255)),
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+        vol.Optional(ATTR_ALLOW_DUPLICATE, default=False): cv.boolean,
+        vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
+    }
+)
+GET_TRANSACTION_SCHEMA = vol.Schema({vol.Required(ATTR_REFERENCE): cv.string})
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+REFUND_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_AMOUNT): _AMOUNT,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+    }
+)
+REVERSE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_TRANSACTION_ID): cv.string,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+    }
+)
+RECONCILE_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_WAIT, default=True): cv.boolean})
+PRINT_RECEIPT_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_COPY, default=ReceiptCopy.MERCHANT.value): vol.In(
+            [copy.value for copy in ReceiptCopy]
+        ),
+    }
+)
+PRINT_TEXT_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_LINES): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=200))}
+)
+CANCEL_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_REFERENCE): cv.string})
+
+
+def _amount(value: Any) -> Any:
+    """Take a float (YAML, templates) as its shortest digits; the parser decides."""
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
+    """Return the payments of the loaded ``kinetic`` entry behind a device, or refuse."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_found",
+            translation_placeholders={"device_id": device_id},
+        )
+    for entry_id in device.config_entries:
+        entry: KineticConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"terminal": entry.title},
+            )
+        return entry.runtime_data.payments
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="device_not_found",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def _input_error(payments: KineticPayments, err: KineticInputError) -> ServiceValidationError:
+    """Translate a refusal of the library's input checks (nothing was sent)."""
+    kind = MODELS[payments.terminal.kind]
+    if isinstance(err, UnsupportedOperationError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported",
+            translation_placeholders={"kind": kind, "error": err.message},
+        )
+    if isinstance(err, AmountAboveCapError):
+        cap = payments.terminal.max_amount or DEFAULT_MAX_AMOUNT
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="amount_above_cap",
+            translation_placeholders={"cap": format_amount(cap)},
+        )
+    if isinstance(err, InvalidAmountError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_amount",
+            translation_placeholders={"error": err.message},
+        )
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_input",
+        translation_placeholders={"error": err.message},
+    )
+
+
+def _call_error(reference: str, err: KineticError) -> HomeAssistantError:
+    """Translate a failure during the call (the library raises only if nothing charged)."""
+    placeholders = {"reference": reference, "error": err.message or err.code}
+    if isinstance(err, UnresolvedTransactionError):
+        key = "unresolved_transaction"
+        placeholders["reference"] = err.reference
+    elif isinstance(err, KineticDeviceBusyError):
+        key = "terminal_busy"
+    elif isinstance(err, KineticConnectionError):
+        key = "cannot_connect"
+    else:
+        key = "transaction_failed"
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    data = call.data
+    try:
+        operation = payments.terminal.prepare(
+            TransactionType.SALE,
+            amount=_amount(data[ATTR_AMOUNT]),
+            reference=data.get(ATTR_REFERENCE),
+            tip=_amount(data.get(ATTR_TIP)),
+            cashback=_amount(data.get(ATTR_CASHBACK)),
+            extra=_passthrough(payments, data),
+        )
+    except KineticInputError as err:
+        raise _input_error(payments, err) from err
+    details = {
+        key: data[key]
+        for key in (ATTR_TABLE, ATTR_ORDER_ID, ATTR_CLERK, ATTR_DESCRIPTION)
+        if data.get(key)
+    }
+    if not data[ATTR_ALLOW_DUPLICATE]:
+        payments.check_duplicate(operation.reference, details)
+    return await _async_run(payments, operation, details, wait=data[ATTR_WAIT])
+
+
+async def _async_run(
+    payments: KineticPayments, operation: Operation, details: dict[str, Any], *, wait: bool
+) -> ServiceResponse:
+    """Journal and run a validated operation; answer with its final transaction."""
+    _check_unresolved(payments, operation)
+    outcome = await payments.async_start(operation, details, wait=wait)
+    if outcome is None:
+        return {"reference": operation.reference, "result": "pending"}
+    if outcome.transaction is None:
+        if outcome.error is not None:
+            raise _call_error(operation.reference, outcome.error)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="outcome_unknown",
+            translation_placeholders={"reference": operation.reference},
+        )
+    return transaction_response(outcome, payments.entry.title)
+
+
+def _prepare(payments: KineticPayments, type_: TransactionType, **fields: Any) -> Operation:
+    try:
+        return payments.terminal.prepare(type_, **fields)
+    except KineticInputError as err:
+        raise _input_error(payments, err) from err
+
+
+async def _async_refund(call: ServiceCall) -> ServiceResponse:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    operation = _prepare(
+        payments,
+        TransactionType.REFUND,
+        amount=_amount(call.data[ATTR_AMOUNT]),
+        reference=call.data.get(ATTR_REFERENCE),
+    )
+    return await _async_run(payments, operation, {}, wait=call.data[ATTR_WAIT])
+
+
+async def _async_reverse(call: ServiceCall) -> ServiceResponse:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    original = call.data[ATTR_TRANSACTION_ID]
+    operation = _prepare(
+        payments,
+        TransactionType.REVERSAL,
+        reference=call.data.get(ATTR_REFERENCE),
+        original_id=original,
+    )
+    # Kept so a reversal left open can be recovered after a restart.
+    details = {"original_id": operation.original_id}
+    return await _async_run(payments, operation, details, wait=call.data[ATTR_WAIT])
+
+
+async def _async_reconcile(call: ServiceCall) -> ServiceResponse:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    operation = _prepare(payments, TransactionType.RECONCILIATION)
+    return await _async_run(payments, operation, {}, wait=call.data[ATTR_WAIT])
+
+
+async def _async_terminal_call(
+    payments: KineticPayments, capability: Capability, call: Callable[[], Awaitable[_T]]
+) -> _T:
+    """Check the capability, then run one call that moves no money."""
+    if not payments.terminal.supports(capability):
+        raise _input_error(
+            payments,
+            UnsupportedOperationError(
+                f"A {payments.terminal.kind.value} terminal cannot "
+                f"{capability.value.replace('_', ' ')}"
+            ),
+        )
+    try:
+        return await call()
+    except KineticInputError as err:
+        raise _input_error(payments, err) from err
+    except KineticError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_failed",
+            translation_placeholders={"error": err.message or err.code},
+        ) from err
+
+
+async def _async_print_text(call: ServiceCall) -> None:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    lines: list[str] = call.data[ATTR_LINES]
+    await _async_terminal_call(
+        payments, Capability.PRINT, lambda: payments.terminal.print_text(lines)
+    )
+
+
+async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    terminal = payments.terminal
+    copy = ReceiptCopy(call.data[ATTR_COPY])
+
+    async def _print() -> list[str]:
+        reference = call.data.get(ATTR_REFERENCE)
+        if reference is None:
+            latest = await terminal.latest_transaction()
+            if latest is None:
+                raise KineticInputError("The terminal has no transaction yet")
+            reference = latest.reference
+        lines = await terminal.receipt(reference, copy)
+        await terminal.print_text(lines)
+        return lines
+
+    lines = await _async_terminal_call(payments, Capability.RECEIPTS, _print)
+    response: dict[str, Any] = {"lines": lines}
+    return response
+
+
+async def _async_send_offline(call: ServiceCall) -> None:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    await _async_terminal_call(
+        payments, Capability.OFFLINE_TRANSACTIONS, payments.terminal.send_offline
+    )
+
+
+async def _async_cancel(call: ServiceCall) -> None:
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    reference = call.data[ATTR_REFERENCE]
+    record = await payments.journal.get(reference)
+    # The journal knows the pay request's key; a key itself is taken as given.
+    key = record.terminal_id if record is not None and record.terminal_id else reference
+    await _async_terminal_call(payments, Capability.CANCEL, lambda: payments.terminal.cancel(key))
+
+
+def _passthrough(payments: KineticPayments, data: Any) -> dict[str, Any]:
+    """Fields the Payment Engine takes with the request (the others keep them for us)."""
+    extra: dict[str, Any] = dict(data.get(ATTR_EXTRA) or {})
+    if not payments.terminal.supports(Capability.PASSTHROUGH):
+        # Other kinds take no extra fields: the library refuses them by the kind's name.
+        return extra
+    if data.get(ATTR_TABLE):
+        extra.setdefault("table", data[ATTR_TABLE])
+    if data.get(ATTR_DESCRIPTION):
+        extra["description"] = data[ATTR_DESCRIPTION]
+    if data.get(ATTR_CLERK):
+        extra["clerk"] = data[ATTR_CLERK]
+    return extra
+
+
+def _check_unresolved(payments: KineticPayments, operation: Operation) -> None:
+    """Refuse at once while this terminal has a transaction without a known outcome."""
+    identity = payments.terminal.identity
+    for record in payments.journal.records():
+        if (
+            record.terminal == identity
+            and record.state.is_unresolved
+            and record.reference != operation.reference
+        ):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="unresolved_transaction",
+                translation_placeholders={"reference": record.reference, "error": ""},
+            )
+
+
+def record_response(record: JournalRecord, details: dict[str, Any]) -> dict[str, Any]:
+    """Return a journal record as the get_transaction action returns it."""
+    return {
+        "reference": record.reference,
+        "terminal": record.terminal,
+        "type": record.type.value,
+        "amount": record.amount,
+        "state": record.state.value,
+        "result": record.result.value if record.result else None,
+        "terminal_transaction_id": record.terminal_id,
+        "message": record.message,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        **{key: value for key, value in details.items() if key != "entry_id"},
+    }
+
+
+async def _async_get_transaction(call: ServiceCall) -> ServiceResponse:
+    journal: HomeAssistantJournal = call.hass.data[DATA_JOURNAL]
+    reference = call.data[ATTR_REFERENCE]
+    record = await journal.get(reference)
+    if record is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="transaction_not_found",
+            translation_placeholders={"reference": reference},
+        )
+    return record_response(record, journal.details(reference))
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, for every terminal)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_START_SALE,
+        _async_start_sale,
+        schema=START_SALE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    for name, handler, schema in (
+        (SERVICE_REFUND, _async_refund, REFUND_SCHEMA),
+        (SERVICE_REVERSE, _async_reverse, REVERSE_SCHEMA),
+        (SERVICE_RECONCILE, _async_reconcile, RECONCILE_SCHEMA),
+        (SERVICE_PRINT_RECEIPT, _async_print_receipt, PRINT_RECEIPT_SCHEMA),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
+        )
+    for name, plain, schema in (
+        (SERVICE_PRINT_TEXT, _async_print_text, PRINT_TEXT_SCHEMA),
+        (SERVICE_SEND_OFFLINE, _async_send_offline, DEVICE_SCHEMA),
+        (SERVICE_CANCEL, _async_cancel, CANCEL_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, plain, schema=schema)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_TRANSACTION,
+        _async_get_transaction,
+        schema=GET_TRANSACTION_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
