@@ -5,15 +5,28 @@ order in the array, so lines are sorted by ``y`` then ``x``. A ``scroll`` or
 ``flush`` ends a buffer: text after it starts again at ``y = 0``. Numbers sent as
 strings and the ``mount`` misspelling of ``amount`` are tolerated; unknown commands
 are ignored.
+
+Kinds without receipts get one built from the transaction in the same instruction
+format (``transaction_instructions``), so every receipt goes through ``receipt_lines``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .models.common import Transaction, mask_pan
+from .money import format_amount
+
 _BUFFER_BREAKS = frozenset({"scroll", "flush"})
+#: Dots between built lines, the spacing a Kinetic Go 2 prints with.
+_LINE_HEIGHT = 30
+#: A run of 12 or more digits (spaces, dots and dashes between them allowed) is a card
+#: number that must never be shown, whichever line it hides in.
+_CARD_NUMBER = re.compile(r"(?<![0-9])[0-9](?:[ .-]?[0-9]){11,}(?![0-9])")
 
 
 def _number(value: Any) -> Decimal:
@@ -57,3 +70,73 @@ def receipt_lines(instructions: Iterable[Any]) -> list[str]:
             flush()
     flush()
     return lines
+
+
+def redact_card_numbers(lines: Iterable[str]) -> list[str]:
+    """Return the lines with anything that looks like a full card number masked.
+
+    Terminals print masked PANs, but a receipt shown on a dashboard must not carry a
+    full one even from a misbehaving terminal: only the last four digits are kept.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        digits = [char for char in match.group() if char.isdigit()]
+        return "*" * (len(digits) - 4) + "".join(digits[-4:])
+
+    return [_CARD_NUMBER.sub(mask, line) for line in lines]
+
+
+def _when(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _money(value: Decimal | None) -> str | None:
+    return format_amount(value) if value is not None else None
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ").upper()
+
+
+def transaction_instructions(
+    txn: Transaction, *, merchant: str, terminal: str | None = None
+) -> list[dict[str, object]]:
+    """Build the printer instructions of a receipt from a transaction.
+
+    For kinds whose terminals produce no receipts. Only the masked PAN of the card is
+    shown (masked again here, in case a terminal sent a full one).
+    """
+    pairs: list[tuple[str, str | None]] = [
+        ("", merchant),
+        ("TERMINAL: ", terminal),
+        ("", _when(txn.ended_at or txn.started_at)),
+        ("", _label(txn.type.value)),
+        ("CARD: ", mask_pan(txn.masked_pan)),
+        ("", txn.card_network.upper() if txn.card_network else None),
+        ("", _label(txn.entry_mode) if txn.entry_mode else None),
+        ("AMOUNT: ", _money(txn.amount)),
+        ("TIP: ", _money(txn.tip) if txn.tip else None),
+        ("CASHBACK: ", _money(txn.cashback) if txn.cashback else None),
+        ("TOTAL: ", _money(txn.total)),
+        ("", _label(txn.result.value)),
+        ("AUTH CODE: ", txn.auth_code),
+        ("REF: ", txn.reference),
+        ("TERMINAL REF: ", txn.request_key or txn.terminal_id),
+    ]
+    texts = redact_card_numbers(f"{label}{value}" for label, value in pairs if value)
+    instructions: list[dict[str, object]] = [{"command": "scroll", "amount": 100}]
+    instructions.extend(
+        {"command": "text", "text": text, "x": 0, "y": index * _LINE_HEIGHT}
+        for index, text in enumerate(texts)
+    )
+    instructions.extend(({"command": "flush"}, {"command": "scroll", "amount": 100}))
+    return instructions
+
+
+def transaction_receipt(
+    txn: Transaction, *, merchant: str, terminal: str | None = None
+) -> list[str]:
+    """Return the text lines of a receipt built from a transaction."""
+    return receipt_lines(transaction_instructions(txn, merchant=merchant, terminal=terminal))

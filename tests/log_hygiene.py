@@ -19,6 +19,11 @@ import traceback
 _LUHN_CANDIDATE = re.compile(r"(?<![0-9])[2-6][0-9]{12,18}(?![0-9])")
 _TRACK2 = re.compile(r";?[0-9]{12,19}=[0-9]{4,}")
 _BASIC_AUTH = re.compile(r"Basic [A-Za-z0-9+/=]{8,}")
+# Random ids and tokens (Home Assistant's user ids, an image entity's access token) are
+# runs of 32+ hex digits that by chance hold a Luhn-valid digit run; card data never
+# comes glued inside one.
+_HEX = frozenset("0123456789abcdefABCDEF")
+_TOKEN_LENGTH = 32
 
 
 class SuiteLogHandler(logging.Handler):
@@ -65,6 +70,14 @@ def _luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+def _inside_token(line: str, start: int, end: int) -> bool:
+    while start > 0 and line[start - 1] in _HEX:
+        start -= 1
+    while end < len(line) and line[end] in _HEX:
+        end += 1
+    return end - start >= _TOKEN_LENGTH
+
+
 def find_secrets(lines: list[str], secrets: set[str] | None = None) -> list[str]:
     """Return a description of every secret found in ``lines``."""
     secrets = _SECRETS if secrets is None else secrets
@@ -79,7 +92,7 @@ def find_secrets(lines: list[str], secrets: set[str] | None = None) -> list[str]
         found.extend(
             f"full PAN in: {line[:200]}"
             for match in _LUHN_CANDIDATE.finditer(line)
-            if _luhn_valid(match.group())
+            if _luhn_valid(match.group()) and not _inside_token(line, *match.span())
         )
         if _TRACK2.search(line):
             found.append(f"track data in: {line[:200]}")

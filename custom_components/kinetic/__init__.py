@@ -17,7 +17,13 @@ from .journal import HomeAssistantJournal
 from .payments import KineticPayments
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
 
 # No YAML settings; an empty ``kinetic:`` only loads the integration (and its
 # announcement listener) before the first terminal is added.

@@ -99,6 +99,9 @@ class KineticPayments:
         self.journal = journal
         self.journaled = JournaledPayments(terminal, journal)
         self._retrying: asyncio.Task[list[Outcome]] | None = None
+        #: The transaction of the latest outcome announced (read by the receipt image
+        #: when the transaction signal arrives; the signal itself carries plain data).
+        self.last_transaction: Transaction | None = None
 
     @property
     def device_id(self) -> str | None:
@@ -221,6 +224,8 @@ class KineticPayments:
             self._raise_issue(record)
         else:
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PREFIX}{reference}")
+        if txn is not None:
+            self.last_transaction = txn
         data = self.event_data(outcome)
         async_dispatcher_send(self.hass, transaction_signal(self.entry.entry_id), data)
         self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data)

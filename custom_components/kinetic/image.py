@@ -1,0 +1,136 @@
+"""The last receipt of a terminal as an image, for dashboards without a printer.
+
+Terminals with receipts are asked for the merchant copy; for the others (or when the
+terminal cannot give it) the library builds one from the transaction. Either way the
+lines pass through the library's card-number redaction before they are drawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from homeassistant.components.image import ImageEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+from PIL import Image, ImageDraw, ImageFont
+
+from kinetic_integration.errors import KineticError
+from kinetic_integration.models.common import ReceiptCopy, Transaction, TransactionType
+from kinetic_integration.receipts import redact_card_numbers, transaction_receipt
+from kinetic_integration.terminal import Capability
+
+from .const import DOMAIN, LOGGER
+from .coordinator import KineticConfigEntry, KineticCoordinator
+from .entity import KineticEntity
+from .payments import transaction_signal
+
+PARALLEL_UPDATES = 0
+
+_MARGIN = 16
+_LINE_SPACING = 6
+#: Pixels; readable on a dashboard card (ignored where Pillow has no FreeType).
+_FONT_SIZE = 18
+
+
+def render_receipt(lines: Sequence[str]) -> bytes:
+    """Draw receipt lines black on white and return the PNG (blocking: run in a thread)."""
+    font = ImageFont.load_default(size=_FONT_SIZE)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    line_height = int(probe.textbbox((0, 0), "Ag|", font=font)[3]) + _LINE_SPACING
+    width = max((int(probe.textlength(line, font=font)) for line in lines), default=0)
+    image = Image.new(
+        "L", (width + 2 * _MARGIN, line_height * max(len(lines), 1) + 2 * _MARGIN), 255
+    )
+    draw = ImageDraw.Draw(image)
+    for index, line in enumerate(lines):
+        draw.text((_MARGIN, _MARGIN + index * line_height), line, fill=0, font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KineticConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the last receipt image."""
+    async_add_entities([KineticReceiptImage(hass, entry.runtime_data)])
+
+
+class KineticReceiptImage(KineticEntity, ImageEntity):
+    """The receipt of the latest transaction that reached the terminal."""
+
+    _attr_translation_key = "last_receipt"
+    _attr_content_type = "image/png"
+
+    def __init__(self, hass: HomeAssistant, coordinator: KineticCoordinator) -> None:
+        """Attach to the terminal's device; no receipt until a transaction ends."""
+        super().__init__(coordinator, "last_receipt")
+        ImageEntity.__init__(self, hass)
+        self._image: bytes | None = None
+        self._updating: asyncio.Task[None] | None = None
+        #: The text drawn in the image (masked card number only).
+        self.receipt_lines: list[str] = []
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for this entry's finished transactions."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                transaction_signal(self.coordinator.config_entry.entry_id),
+                self._async_transaction,
+            )
+        )
+
+    @callback
+    def _async_transaction(self, data: dict[str, Any]) -> None:
+        txn = self.coordinator.payments.last_transaction
+        if txn is None or txn.reference != data["reference"]:
+            # Nothing reached the terminal (refused before sending): no receipt.
+            return
+        if self._updating is not None and not self._updating.done():
+            # A newer transaction ended: an older receipt must not be drawn over it.
+            self._updating.cancel()
+        self._updating = self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._async_update_receipt(txn), f"{DOMAIN} receipt {txn.reference}"
+        )
+
+    async def _async_update_receipt(self, txn: Transaction) -> None:
+        lines = redact_card_numbers(await self._async_lines(txn))
+        self._image = await self.hass.async_add_executor_job(render_receipt, lines)
+        self.receipt_lines = lines
+        self._attr_image_last_updated = dt_util.utcnow()
+        self.async_write_ha_state()
+
+    async def _async_lines(self, txn: Transaction) -> list[str]:
+        terminal = self.coordinator.terminal
+        if terminal.supports(Capability.RECEIPTS):
+            copy = (
+                ReceiptCopy.RECONCILIATION
+                if txn.type is TransactionType.RECONCILIATION
+                else ReceiptCopy.MERCHANT
+            )
+            try:
+                lines = await terminal.receipt(txn.reference, copy)
+            except KineticError as err:
+                LOGGER.debug("No receipt from the terminal for %s: %s", txn.reference, err.code)
+            else:
+                if lines:
+                    return lines
+        status = self.coordinator.data.status
+        return transaction_receipt(
+            txn,
+            merchant=self.coordinator.config_entry.title,
+            terminal=status.name or status.serial,
+        )
+
+    async def async_image(self) -> bytes | None:
+        """Return the PNG of the last receipt."""
+        return self._image
