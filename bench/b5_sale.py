@@ -1,74 +1,90 @@
-"""B5 sale overhead, at the library level: ``Terminal.sale()`` minus the scripted customer.
+"""B5 sale overhead: ``kinetic.start_sale`` through Home Assistant, minus the scripted customer.
 
-The Home Assistant ``kinetic.start_sale`` action (a later issue) does not exist yet, so
-this times the library call it will make. Ten simulated terminals of each kind run in a
-child process; each takes ``sales`` sales one after another, all terminals at once. The
-overhead of a sale is its wall time minus the simulator's scripted time (the customer's
-delay before presenting a card plus the processing delay): request round trips, the
-polling granularity of the kind, and our own CPU.
+Ten simulated terminals of each kind run in a child process, one config entry each in a
+real Home Assistant in this process (its storage, where the journal is saved, in a
+temporary directory). Every terminal takes ``sales`` sales one after another, all
+terminals at once, each through the action (``wait: true``, with the response) and,
+right after it on the same terminal, through the entry's own library ``Terminal.sale()``
+(no action, no journal). The overhead of a sale is its wall time minus the simulator's
+scripted time (the customer's delay before presenting a card plus the processing delay):
+request round trips, the polling granularity of the kind, our own CPU and, for the
+action, Home Assistant's service call, the journal and the completion event. The two
+columns come from the same run, so their difference is the action's own cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 
-from kinetic_integration.models.common import TerminalKind, TransactionResult
-from kinetic_integration.terminal import Terminal, TerminalConfig, create_terminal
+from custom_components.kinetic.const import DOMAIN
+from kinetic_integration.models.common import TransactionResult
+from kinetic_integration.terminal import Terminal
 
 from .common import loopback_hosts, percentile
 from .fleet import DS, GO, PE, FleetProcess, SimSpec
+from .hass_env import add_entry, home_assistant
 
 CUSTOMER_DELAY = 0.2
 PROCESSING_DELAY = 0.1
 PORTS = {GO: 8080, DS: 8526, PE: 8443}
 #: The library's default poll interval of each kind (DeviceService's POST blocks instead).
 POLL = {GO: 0.5, DS: 1.0, PE: 2.0}
+AMOUNT = "1.00"
 
 
-def _terminal(described: dict[str, Any], session: aiohttp.ClientSession) -> Terminal:
-    kind = TerminalKind(described["kind"])
-    if kind is TerminalKind.PAYMENT_ENGINE:
-        config = TerminalConfig(
-            kind=kind,
-            api_key=described["api_key"],
-            pin=described["pin"],
-            device_key=described["devices"][0]["key"],
-            base_url=described["base_url"],
-        )
-    else:
-        config = TerminalConfig(
-            kind=kind,
-            host=described["host"],
-            port=described["port"],
-            username=described["username"],
-            password=described["password"],
-        )
-    return create_terminal(config, session)
+class _Sales:
+    """The overheads of one kind: through the action, and of the library call alone."""
+
+    def __init__(self) -> None:
+        self.action: list[float] = []
+        self.library: list[float] = []
+        self.failures = 0
 
 
-async def _sales(
-    terminal: Terminal, customer_delay: float, sales: int, overheads: list[float]
-) -> int:
-    scripted = customer_delay + PROCESSING_DELAY
-    failures = 0
+async def _one_terminal(
+    hass: HomeAssistant,
+    *,
+    device_id: str,
+    terminal: Terminal,
+    scripted: float,
+    sales: int,
+    into: _Sales,
+) -> None:
     for _ in range(sales):
         started = time.perf_counter()
-        txn = await terminal.sale(Decimal("1.00"))
-        overheads.append(time.perf_counter() - started - scripted)
-        failures += txn.result is not TransactionResult.APPROVED
-    return failures
+        answer = await hass.services.async_call(
+            DOMAIN,
+            "start_sale",
+            {"device_id": device_id, "amount": AMOUNT, "wait": True},
+            blocking=True,
+            return_response=True,
+        )
+        into.action.append(time.perf_counter() - started - scripted)
+        into.failures += not isinstance(answer, dict) or answer.get("result") != "approved"
+        started = time.perf_counter()
+        txn = await terminal.sale(Decimal(AMOUNT))
+        into.library.append(time.perf_counter() - started - scripted)
+        into.failures += txn.result is not TransactionResult.APPROVED
 
 
-async def run(per_kind: int, sales: int) -> dict[str, Any]:
-    """Run ``sales`` sales on each of ``per_kind`` terminals of every kind."""
+def _specs(per_kind: int) -> list[SimSpec]:
+    """``per_kind`` terminals of each kind from 127.0.5.1.
+
+    The customer's delay is spread over one poll interval across the terminals of a kind,
+    so that results land at every phase of the poll, as real ones do.
+    """
     kinds = (GO, DS, PE)
     hosts = loopback_hosts(per_kind * len(kinds), "127.0.5.1")
-    specs = [
+    return [
         SimSpec(
             kind,
             hosts[k * per_kind + i],
@@ -78,36 +94,71 @@ async def run(per_kind: int, sales: int) -> dict[str, Any]:
         for k, kind in enumerate(kinds)
         for i in range(per_kind)
     ]
+
+
+def _figures(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_overhead_s": percentile(values, 50),
+        "p95_overhead_s": percentile(values, 95),
+        "max_overhead_s": max(values) if values else float("nan"),
+    }
+
+
+async def run(per_kind: int, sales: int) -> dict[str, Any]:
+    """Run ``sales`` sales of each path on each of ``per_kind`` terminals of every kind."""
+    specs = _specs(per_kind)
     fleet = await FleetProcess.start(
         specs, customer_delay=CUSTOMER_DELAY, processing_delay=PROCESSING_DELAY
     )
-    overheads: dict[str, list[float]] = {kind: [] for kind in kinds}
-    failures = 0
+    by_kind = {kind: _Sales() for kind in (GO, DS, PE)}
+    results: dict[str, Any] = {}
     try:
-        async with aiohttp.ClientSession() as session:
-            terminals = [(t["kind"], _terminal(t, session)) for t in fleet.terminals]
-            counts = await asyncio.gather(
-                *(
-                    _sales(terminal, spec.customer_delay or 0.0, sales, overheads[kind])
-                    for (kind, terminal), spec in zip(terminals, specs, strict=True)
+        with tempfile.TemporaryDirectory(prefix="kinetic-bench-") as config_dir:
+            async with home_assistant(config_dir) as (hass, blocking):
+                entries = [add_entry(hass, terminal) for terminal in fleet.terminals]
+                assert await async_setup_component(hass, DOMAIN, {})
+                await hass.async_block_till_done()
+                loaded = sum(e.state is ConfigEntryState.LOADED for e in entries)
+                if loaded != len(entries):
+                    raise RuntimeError(f"only {loaded} of {len(entries)} entries loaded")
+                devices = dr.async_get(hass)
+                jobs = []
+                for entry, spec in zip(entries, specs, strict=True):
+                    device = devices.async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
+                    assert device is not None
+                    jobs.append(
+                        _one_terminal(
+                            hass,
+                            device_id=device.id,
+                            terminal=entry.runtime_data.payments.terminal,
+                            scripted=(spec.customer_delay or 0.0) + PROCESSING_DELAY,
+                            sales=sales,
+                            into=by_kind[spec.kind],
+                        )
+                    )
+                started = time.monotonic()
+                await asyncio.gather(*jobs)
+                results["duration_s"] = time.monotonic() - started
+                results["blocking_calls"] = blocking.count
+                # Unload while the terminals still answer, so no poll races the shutdown.
+                await asyncio.gather(
+                    *(hass.config_entries.async_unload(e.entry_id) for e in entries)
                 )
-            )
-            failures = sum(counts)
-            for _, terminal in terminals:
-                await terminal.close()
     finally:
         await fleet.stop()
     return {
-        "customer_delay_s": [CUSTOMER_DELAY, {k: CUSTOMER_DELAY + POLL[k] for k in kinds}],
+        "terminals_per_kind": per_kind,
+        "customer_delay_s": [CUSTOMER_DELAY, {k: CUSTOMER_DELAY + POLL[k] for k in POLL}],
         "processing_delay_s": PROCESSING_DELAY,
-        "failures": failures,
+        "poll_interval_s": POLL,
+        "failures": sum(sales.failures for sales in by_kind.values()),
+        **results,
         "kinds": {
             kind: {
-                "sales": len(values),
-                "p50_overhead_s": percentile(values, 50),
-                "p95_overhead_s": percentile(values, 95),
-                "max_overhead_s": max(values),
+                "sales": len(sales.action),
+                **_figures(sales.action),
+                "library": {"sales": len(sales.library), **_figures(sales.library)},
             }
-            for kind, values in overheads.items()
+            for kind, sales in by_kind.items()
         },
     }

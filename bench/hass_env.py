@@ -24,7 +24,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.kinetic import discovery
-from custom_components.kinetic.const import CONF_KIND, DOMAIN
+from custom_components.kinetic.const import (
+    CONF_API_KEY,
+    CONF_BASE_URL,
+    CONF_DEVICE_KEY,
+    CONF_KIND,
+    CONF_PIN,
+    CONF_SANDBOX,
+    DOMAIN,
+)
 
 
 class BlockingCallCounter(logging.Handler):
@@ -42,8 +50,14 @@ class BlockingCallCounter(logging.Handler):
 
 
 @asynccontextmanager
-async def home_assistant() -> AsyncIterator[tuple[HomeAssistant, BlockingCallCounter]]:
-    """Yield a running Home Assistant with custom integrations enabled."""
+async def home_assistant(
+    config_dir: str | None = None,
+) -> AsyncIterator[tuple[HomeAssistant, BlockingCallCounter]]:
+    """Yield a running Home Assistant with custom integrations enabled.
+
+    ``config_dir``: where its storage goes (the journal of B5's sales); ``None`` is the
+    harness's own directory, which B2 and B3 never write to.
+    """
     # Home Assistant's own detector: reports blocking I/O done inside the event loop.
     # It stays on for the process once enabled (a second instance finds it on).
     with contextlib.suppress(RuntimeError):
@@ -60,7 +74,7 @@ async def home_assistant() -> AsyncIterator[tuple[HomeAssistant, BlockingCallCou
     )
     try:
         with resolver:
-            async with async_test_home_assistant() as hass:
+            async with async_test_home_assistant(config_dir=config_dir) as hass:
                 # What the test harness's enable_custom_integrations fixture does.
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
                 try:
@@ -72,7 +86,16 @@ async def home_assistant() -> AsyncIterator[tuple[HomeAssistant, BlockingCallCou
 
 
 def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
-    """Config entry data for a simulated Kinetic Go or DeviceService terminal."""
+    """Config entry data for a simulated terminal (a Payment Engine: its first device)."""
+    if terminal["kind"] == "payment-engine":
+        return {
+            CONF_KIND: terminal["kind"],
+            CONF_API_KEY: terminal["api_key"],
+            CONF_PIN: terminal["pin"],
+            CONF_SANDBOX: False,
+            CONF_BASE_URL: terminal["base_url"],
+            CONF_DEVICE_KEY: terminal["devices"][0]["key"],
+        }
     return {
         CONF_KIND: terminal["kind"],
         CONF_HOST: terminal["host"],
@@ -84,11 +107,14 @@ def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
 
 def add_entry(hass: HomeAssistant, terminal: Mapping[str, Any]) -> Any:
     """Add (not set up) a config entry for a simulated terminal; return it."""
+    data = entry_data(terminal)
+    # The Payment Engine names a device by its key; the others by their serial.
+    name = data.get(CONF_DEVICE_KEY) or terminal["serial"]
     entry = MockConfigEntry(
         domain=DOMAIN,
-        title=f"{terminal['kind']} {terminal['serial']}",
-        unique_id=str(terminal["serial"]),
-        data=entry_data(terminal),
+        title=f"{terminal['kind']} {name}",
+        unique_id=str(name),
+        data=data,
     )
     entry.add_to_hass(hass)
     return entry
