@@ -80,29 +80,3 @@ def from_minor_units(value: int) -> Decimal:
 def format_amount(amount: Decimal) -> str:
     """Render an amount as the plain two-place string APIs and JSON output use."""
     return str(amount.quantize(_CENT))
-
-
-def decimal_from_api(value: object) -> Decimal:
-    """Read a major-unit amount a terminal sent as a JSON number or string.
-
-    JSON numbers are parsed with ``parse_float=Decimal`` by the clients, so no
-    float ever holds money; a stray float is converted through ``repr`` which is
-    exact for the short decimals terminals send.
-    """
-    if isinstance(value, bool):
-        raise InvalidAmountError(f"not an amount: {value!r}")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation as err:
-            raise InvalidAmountError(f"not an amount: {value!r}") from err
-        if not result.is_finite():
-            raise InvalidAmountError(f"not an amount: {value!r}")
-        return result
-    raise InvalidAmountError(f"not an amount: {value!r}")

@@ -9,7 +9,6 @@ import pytest
 from kinetic_integration.errors import AmountAboveCapError, InvalidAmountError
 from kinetic_integration.money import (
     DEFAULT_MAX_AMOUNT,
-    decimal_from_api,
     format_amount,
     from_minor_units,
     parse_amount,
@@ -101,12 +100,3 @@ def test_minor_units_round_trip_exhaustive_cents() -> None:
 def test_to_minor_units_refuses_fractions_of_a_cent() -> None:
     with pytest.raises(InvalidAmountError):
         to_minor_units(Decimal("1.005"))
-
-
-def test_decimal_from_api() -> None:
-    assert decimal_from_api(Decimal("2.23")) == Decimal("2.23")
-    assert decimal_from_api("2.23") == Decimal("2.23")
-    assert decimal_from_api(1) == Decimal(1)
-    for bad in (True, "NaN", "abc", None):
-        with pytest.raises(InvalidAmountError):
-            decimal_from_api(bad)
