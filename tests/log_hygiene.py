@@ -16,7 +16,8 @@ import traceback
 
 # Card numbers start 2-6 (Mastercard 2-series, Amex 3, Visa 4, Mastercard 5, Discover 6);
 # requiring that and the Luhn check keeps nanosecond timestamps and ids out.
-_LUHN_CANDIDATE = re.compile(r"(?<![0-9])[2-6][0-9]{12,18}(?![0-9])")
+# Nor digits after a decimal point: timings such as "0.30521662600040145" s are no card.
+_LUHN_CANDIDATE = re.compile(r"(?<![0-9])(?<![0-9]\.)[2-6][0-9]{12,18}(?![0-9])")
 _TRACK2 = re.compile(r";?[0-9]{12,19}=[0-9]{4,}")
 _BASIC_AUTH = re.compile(r"Basic [A-Za-z0-9+/=]{8,}")
 # Random ids and tokens (Home Assistant's user ids, an image entity's access token) are

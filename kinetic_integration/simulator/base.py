@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NoReturn, Self
 
 from aiohttp import web
 
@@ -70,6 +70,10 @@ class BaseSimulator(ABC):
         self._ledger = Ledger()
         self._faults = FaultInjector()
         self._money_paths: list[str] = []
+        # The network cable: pulled, the API is a dead link (see set_cable).
+        self._cable = True
+        self._offline_before_cable: dict[str, bool] = {}
+        self._open_links: set[asyncio.Transport] = set()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
 
@@ -82,6 +86,7 @@ class BaseSimulator(ABC):
         app = web.Application(
             middlewares=[
                 self._count_middleware,
+                self._cable_middleware,
                 *self._extra_middlewares(),
                 self._fault_middleware,
                 self._auth_middleware,
@@ -220,6 +225,25 @@ class BaseSimulator(ABC):
         return response
 
     @web.middleware
+    async def _cable_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sim/"):
+            return await handler(request)
+        if not self._cable:
+            _LOGGER.debug(
+                "%s: cable pulled, dropping %s %s", self.name, request.method, request.path
+            )
+            _cut(request)
+        transport = request.transport
+        if not isinstance(transport, asyncio.Transport):  # pragma: no cover - client gone
+            return await handler(request)
+        # Remembered so that pulling the cable also cuts requests still being answered.
+        self._open_links.add(transport)
+        try:
+            return await handler(request)
+        finally:
+            self._open_links.discard(transport)
+
+    @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/_sim/") and not self._authorized(request):
             return self._unauthorized()
@@ -276,9 +300,7 @@ class BaseSimulator(ABC):
             work.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await work
-        if request.transport is not None:
-            request.transport.abort()
-        raise asyncio.CancelledError
+        _cut(request)
 
     def _decorate(self, response: web.StreamResponse) -> None:
         """Set headers on every response (kinds override this)."""
@@ -373,9 +395,49 @@ class BaseSimulator(ABC):
             self._site = site
 
     def set_offline(self, offline: bool) -> None:
-        """Cut (or restore) the connection to the host / payment engine."""
+        """Cut (or restore) the connection to the host / payment engine.
+
+        While the network cable is pulled the devices stay offline; the new value is what
+        they return to when it is plugged back.
+        """
         for device in self.devices:
-            device.offline = offline
+            if self._cable:
+                device.offline = offline
+            else:
+                self._offline_before_cable[device.serial] = offline
+
+    @property
+    def cable_connected(self) -> bool:
+        """Whether the network cable is plugged in (it is by default)."""
+        return self._cable
+
+    def set_cable(self, connected: bool) -> None:
+        """Pull (False) or plug back (True) the terminal's network cable.
+
+        Pulled: every request outside ``/_sim/`` is dropped without a byte of answer (the
+        connection is aborted, requests still being answered too), and every device is
+        offline towards its host, so a transaction that reaches the host fails as with
+        :meth:`set_offline`. Money requests still count in :meth:`money_requests` (the
+        client did send them) but never reach the terminal. Plugged back: the API answers
+        again and each device's ``offline`` returns to what it was before the pull.
+        The control API (and the virtual terminal page) keep answering throughout.
+        """
+        if connected == self._cable:
+            return
+        self._cable = connected
+        if connected:
+            for device in self.devices:
+                device.offline = self._offline_before_cable.get(device.serial, False)
+            self._offline_before_cable.clear()
+            _LOGGER.debug("%s: network cable plugged back", self.name)
+            return
+        self._offline_before_cable = {device.serial: device.offline for device in self.devices}
+        for device in self.devices:
+            device.offline = True
+        for transport in list(self._open_links):
+            transport.abort()
+        self._open_links.clear()
+        _LOGGER.debug("%s: network cable pulled", self.name)
 
     def set_paper(self, paper: bool) -> None:
         """Load or run out of paper."""
@@ -408,8 +470,16 @@ class BaseSimulator(ABC):
             },
             "queue": sum(len(dev.offline_queue) for dev in self.devices),
             "faults": [fault.as_json() for fault in self._faults.armed],
+            "cable": {"connected": self._cable},
         }
 
     @staticmethod
     def _total(entries: list[LedgerEntry]) -> Decimal:
         return sum((entry.amount for entry in entries), Decimal("0.00"))
+
+
+def _cut(request: web.Request) -> NoReturn:
+    """Drop the connection without an answer, like a dead link."""
+    if request.transport is not None:
+        request.transport.abort()
+    raise asyncio.CancelledError

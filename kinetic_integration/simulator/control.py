@@ -1,4 +1,8 @@
-"""The control API under ``/_sim/`` (no auth): how tests and the CLI drive a simulator."""
+"""The control API under ``/_sim/`` (no auth): how tests and the CLI drive a simulator.
+
+It keeps answering while the simulated network cable is pulled; so does the virtual
+terminal page (``/_sim/ui``, see :mod:`.ui`), which acts through these same calls.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .device import NoCustomerPromptError
+from .ui import ASSETS, asset, ui_state
 
 if TYPE_CHECKING:
     from .base import BaseSimulator
@@ -31,6 +36,13 @@ def add_control_routes(app: web.Application, sim: BaseSimulator) -> None:
     app.router.add_post("/_sim/reboot", _reboot)
     app.router.add_post("/_sim/offline", _offline)
     app.router.add_post("/_sim/printer", _printer)
+    app.router.add_post("/_sim/cable", _cable)
+    app.router.add_get("/_sim/ui", _ui_page)
+    app.router.add_get("/_sim/ui/", _ui_redirect)
+    app.router.add_get("/_sim/ui/state", _ui_state)
+    for name in ASSETS:
+        if name != "index.html":
+            app.router.add_get(f"/_sim/ui/{name}", _ui_asset)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -140,3 +152,43 @@ async def _offline(request: web.Request) -> web.Response:
 async def _printer(request: web.Request) -> web.Response:
     request.app[_SIM_KEY].set_paper(await _flag(request, "paper"))
     return web.json_response({"ok": True})
+
+
+async def _cable(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    sim.set_cable(await _flag(request, "connected"))
+    return web.json_response({"ok": True, "connected": sim.cable_connected})
+
+
+#: The page loads only its own files and talks only to its own simulator.
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
+
+
+def _asset_response(name: str) -> web.Response:
+    response = web.Response(body=asset(name), content_type=ASSETS[name], charset="utf-8")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if name == "index.html":
+        response.headers["Content-Security-Policy"] = _CSP
+    return response
+
+
+async def _ui_page(request: web.Request) -> web.Response:
+    return _asset_response("index.html")
+
+
+async def _ui_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/_sim/ui")
+
+
+async def _ui_asset(request: web.Request) -> web.Response:
+    return _asset_response(request.path.rpartition("/")[2])
+
+
+async def _ui_state(request: web.Request) -> web.Response:
+    response = web.json_response(ui_state(request.app[_SIM_KEY]))
+    response.headers["Cache-Control"] = "no-store"
+    return response

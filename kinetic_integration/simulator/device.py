@@ -70,6 +70,16 @@ _RESULT_SCREEN = {
 }
 
 
+#: The steps each customer action answers (card actions: the card wait).
+_CARD_STEP = (Step.WAITING_FOR_CARD,)
+_WANTED = {
+    "pin": (Step.WAITING_FOR_PIN,),
+    "cancel": (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN),
+}
+#: The actions :meth:`Device.accepted_actions` reports, in the order a page shows them.
+_PAGE_ACTIONS = ("tap", "insert", "swipe", "pin", "cancel")
+
+
 class DeviceBusyError(Exception):
     """The device is already running a transaction."""
 
@@ -171,13 +181,20 @@ class Device:
     @property
     def screen(self) -> Screen:
         """The screen the customer sees right now."""
+        return self.screen_held(self.processing_delay)
+
+    def screen_held(self, hold: float) -> Screen:
+        """Return the screen as if a result stayed up ``hold`` s (and "Remove card" as long).
+
+        :attr:`screen` holds it for ``processing_delay``; the virtual terminal page holds it
+        longer so that a person can read it.
+        """
         if self.current is not None and self.current.active:
             return _STEP_SCREEN[self.current.step]
         last = self.last
         if last is None or last.ended_mono is None or last.result is None:
             return Screen.IDLE
         since = time.monotonic() - last.ended_mono
-        hold = self.processing_delay
         if since < hold:
             return _RESULT_SCREEN[last.result]
         if last.card is not None and last.card.entry == "insert" and since < 2 * hold:
@@ -212,14 +229,18 @@ class Device:
         txn.actions.put_nowait(f"cancel:{by}")
         return True
 
+    def accepted_actions(self) -> list[str]:
+        """Return the customer actions the device waits for now (``present`` is ``tap``)."""
+        txn = self.current
+        if txn is None:
+            return []
+        return [action for action in _PAGE_ACTIONS if txn.step in _WANTED.get(action, _CARD_STEP)]
+
     async def customer(self, action: str, *, wait: float = 5.0) -> None:
         """Act as the customer; waits up to ``wait`` s for the matching prompt."""
         if action not in CUSTOMER_ACTIONS:
             raise ValueError(f"unknown customer action {action!r}")
-        wanted = {
-            "pin": (Step.WAITING_FOR_PIN,),
-            "cancel": (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN),
-        }.get(action, (Step.WAITING_FOR_CARD,))
+        wanted = _WANTED.get(action, _CARD_STEP)
         deadline = time.monotonic() + wait
         while True:
             txn = self.current

@@ -139,7 +139,7 @@ class PaymentEngineSimulator(BaseSimulator):
         port: int = 0,
         name: str = "Payment Engine Simulator",
         api_key: str = "_SIMAPIKEY000000000000000000000",
-        pin: str = "1234",
+        pin: str = "sim-pin-4829",
         serial: str = "PESIM0001",
         devices: tuple[tuple[str, str], ...] = (("sa_SIM0000000000000000000000001", "Counter"),),
         customer_delay: float = 0.5,

@@ -46,14 +46,15 @@ async def test_auth_is_the_sdk_pin_hash(
 ) -> None:
     sim = payment_engine_sim
     seed = "abcdef"
-    digest = hashlib.sha256(f"{sim.api_key}{seed}1234".encode()).hexdigest()
+    pin = str(sim.describe()["pin"])
+    digest = hashlib.sha256(f"{sim.api_key}{seed}{pin}".encode()).hexdigest()
     good = aiohttp.BasicAuth(sim.api_key, f"s2/{seed}/{digest}")
     assert (await session.get(_url(sim, "devices"), auth=good)).status == 200
     for auth in (
         None,
         aiohttp.BasicAuth(sim.api_key, f"s2/other/{digest}"),
         aiohttp.BasicAuth("someone", f"s2/{seed}/{digest}"),
-        aiohttp.BasicAuth(sim.api_key, "1234"),
+        aiohttp.BasicAuth(sim.api_key, pin),
     ):
         response = await session.get(_url(sim, "devices"), auth=auth)
         assert response.status == 401
