@@ -1,11 +1,17 @@
-"""Sensors of a payment terminal: state, screen, offline store, last transaction, battery."""
+"""Sensors of a payment terminal: state, screen, offline store, last transaction, battery.
+
+Plus "sales today", summed from the integration's journal rather than asked of the
+terminal: every kind has a journal, it survives restarts, and it knows which
+outcomes are confirmed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -14,15 +20,20 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
-from kinetic_integration.models.common import TransactionResult
+from kinetic_integration.journal import JournalRecord, JournalState
+from kinetic_integration.models.common import TransactionResult, TransactionType
 from kinetic_integration.terminal import Capability
 
 from .coordinator import KineticConfigEntry, KineticCoordinator, KineticData
 from .entity import KineticEntity
+from .payments import transaction_signal
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -130,11 +141,14 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors this kind of terminal can fill."""
     coordinator = entry.runtime_data
-    async_add_entities(
+    entities: list[SensorEntity] = [
         KineticSensorEntity(coordinator, description)
         for description in SENSORS
         if description.exists_fn(coordinator)
-    )
+    ]
+    # Every kind takes sales, and every sale goes through the journal.
+    entities.append(KineticSalesTodaySensor(coordinator))
+    async_add_entities(entities)
 
 
 class KineticSensorEntity(KineticEntity, SensorEntity):
@@ -155,3 +169,123 @@ class KineticSensorEntity(KineticEntity, SensorEntity):
     def native_value(self) -> StateType | datetime | Decimal:
         """Return the value read from the last poll."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+def _decimal(text: object) -> Decimal:
+    """Read an amount the journal keeps as text ("12.34"); anything else counts as 0."""
+    if not isinstance(text, str) or not text:
+        return Decimal(0)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def sales_today(
+    records: Iterable[JournalRecord],
+    details: Callable[[str], Mapping[str, Any]],
+    *,
+    terminal: str,
+    since: datetime,
+) -> tuple[Decimal, int]:
+    """Return the net sales of one terminal since ``since``, and how many were left out.
+
+    Counted are transactions with a confirmed approval (journal state ``final``) that
+    were finished (last written) at or after ``since``: a sale adds its amount plus its
+    tip (cashback is cash handed out, not a sale), a refund subtracts its amount, and a
+    reversal subtracts the sale it voids as the journal knows it. Declined, cancelled and
+    failed transactions moved no money. Transactions whose outcome is not confirmed
+    (unknown, still open, or abandoned after a check by hand) are not counted; the
+    second number says how many of those there are since ``since``.
+    """
+    mine = [record for record in records if record.terminal == terminal]
+    by_reference = {record.reference: record for record in mine}
+    total = Decimal(0)
+    unconfirmed = 0
+    for record in mine:
+        if record.updated_at < since or record.state is JournalState.NOT_SENT:
+            continue
+        if record.state is not JournalState.FINAL:
+            unconfirmed += 1
+            continue
+        if record.result is not TransactionResult.APPROVED:
+            continue
+        if record.type is TransactionType.SALE:
+            total += _sale_amount(record, details)
+        elif record.type is TransactionType.REFUND:
+            total -= _decimal(record.amount)
+        elif record.type is TransactionType.REVERSAL:
+            original = by_reference.get(str(details(record.reference).get("original_id")))
+            if (
+                original is not None
+                and original.type is TransactionType.SALE
+                and original.result is TransactionResult.APPROVED
+            ):
+                total -= _sale_amount(original, details)
+    return total, unconfirmed
+
+
+def _sale_amount(record: JournalRecord, details: Callable[[str], Mapping[str, Any]]) -> Decimal:
+    return _decimal(record.amount) + _decimal(details(record.reference).get("tip"))
+
+
+class KineticSalesTodaySensor(KineticEntity, SensorEntity):
+    """Net card sales of one terminal today (Home Assistant's time zone), from the journal.
+
+    Recomputed when one of its transactions finishes, on every poll and at local
+    midnight, when it starts again from zero.
+    """
+
+    _attr_translation_key = "sales_today"
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_suggested_display_precision = 2
+
+    def __init__(self, coordinator: KineticCoordinator) -> None:
+        """Attach to the terminal; money is in Home Assistant's currency."""
+        super().__init__(coordinator, "sales_today")
+        self._attr_native_unit_of_measurement = coordinator.hass.config.currency
+        self._recompute()
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for this entry's finished transactions and for midnight."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                transaction_signal(self.coordinator.config_entry.entry_id),
+                self._async_transaction,
+            )
+        )
+        self.async_on_remove(
+            async_track_time_change(self.hass, self._async_new_day, hour=0, minute=0, second=0)
+        )
+
+    def _recompute(self) -> None:
+        journal = self.coordinator.payments.journal
+        start = dt_util.start_of_local_day()
+        total, unconfirmed = sales_today(
+            journal.records(),
+            journal.details,
+            # Resolved during setup, before the platforms: the journal's key.
+            terminal=self.coordinator.terminal.identity,
+            since=start,
+        )
+        self._attr_native_value = total
+        self._attr_last_reset = start
+        self._attr_extra_state_attributes = {"unconfirmed": unconfirmed}
+
+    @callback
+    def _async_transaction(self, _data: Mapping[str, Any]) -> None:
+        self._recompute()
+        self.async_write_ha_state()
+
+    @callback
+    def _async_new_day(self, _now: datetime) -> None:
+        self._recompute()
+        self.async_write_ha_state()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._recompute()
+        super()._handle_coordinator_update()

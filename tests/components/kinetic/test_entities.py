@@ -16,6 +16,9 @@ from custom_components.kinetic.const import DOMAIN
 
 from .conftest import setup_entry
 
+# "Sales today" reports the local midnight it counts from: a fixed day keeps it stable.
+pytestmark = pytest.mark.freeze_time("2026-01-02 12:00:00+00:00", tick=True)
+
 
 async def _snapshot(
     hass: HomeAssistant,

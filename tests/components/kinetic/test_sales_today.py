@@ -1,0 +1,268 @@
+"""The "sales today" sensor: net approved sales of one terminal, from the journal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import pytest_socket
+from freezegun import freeze_time
+from homeassistant.components.sensor import ATTR_LAST_RESET, ATTR_STATE_CLASS
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.kinetic.const import DATA_JOURNAL, DOMAIN
+from custom_components.kinetic.journal import HomeAssistantJournal
+from custom_components.kinetic.sensor import sales_today
+from kinetic_integration.journal import JournalRecord, JournalState
+from kinetic_integration.models.common import TransactionResult, TransactionType
+from kinetic_integration.simulator import KineticGoSimulator
+from tests.log_hygiene import register_secret
+
+from .conftest import go_data, setup_entry
+
+# Our own loopback addresses (no other HA test uses them); ephemeral ports.
+FRONT_HOST = "127.0.0.70"
+BACK_HOST = "127.0.0.71"
+FRONT = "sensor.front_sales_today"
+BACK = "sensor.back_sales_today"
+
+
+@pytest.fixture
+def sales_loopback(socket_enabled: None) -> None:
+    """Allow connections to this module's simulators only."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", FRONT_HOST, BACK_HOST], allow_unix_socket=True)
+
+
+async def _started(host: str, serial: str) -> KineticGoSimulator:
+    sim = KineticGoSimulator(
+        host=host, port=0, serial=serial, customer_delay=0.05, processing_delay=0.01
+    )
+    register_secret(*sim.secrets())
+    await sim.start()
+    return sim
+
+
+@pytest.fixture
+async def front_sim(sales_loopback: None) -> AsyncIterator[KineticGoSimulator]:
+    """The terminal whose sales are summed."""
+    sim = await _started(FRONT_HOST, "KG2SALES01")
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def back_sim(sales_loopback: None) -> AsyncIterator[KineticGoSimulator]:
+    """Another terminal, whose sales must not count for the first."""
+    sim = await _started(BACK_HOST, "KG2SALES02")
+    yield sim
+    await sim.stop()
+
+
+def _entry(hass: HomeAssistant, sim: KineticGoSimulator, title: str) -> MockConfigEntry:
+    entry = MockConfigEntry(domain=DOMAIN, title=title, unique_id=sim.serial, data=go_data(sim))
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def front(hass: HomeAssistant, front_sim: KineticGoSimulator) -> MockConfigEntry:
+    """The set-up entry of the front terminal."""
+    entry = _entry(hass, front_sim, "Front")
+    await setup_entry(hass, entry)
+    return entry
+
+
+async def _call(
+    hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
+) -> dict[str, Any]:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
+    assert device is not None
+    response = await hass.services.async_call(
+        DOMAIN,
+        action,
+        {"device_id": device.id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return response
+
+
+def _value(hass: HomeAssistant, entity_id: str) -> Decimal:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return Decimal(state.state)
+
+
+async def test_approved_sales_add_up(hass: HomeAssistant, front: MockConfigEntry) -> None:
+    """Starts at zero; two approvals add up (tips included), a decline changes nothing."""
+    state = hass.states.get(FRONT)
+    assert state is not None
+    assert Decimal(state.state) == 0
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == hass.config.currency
+    assert state.attributes[ATTR_STATE_CLASS] == "total"
+    assert state.attributes[ATTR_LAST_RESET] == dt_util.start_of_local_day().isoformat()
+    assert state.attributes["unconfirmed"] == 0
+
+    assert (await _call(hass, front, "start_sale", amount="12.50"))["result"] == "approved"
+    # Updated by the finished sale itself, not by a later poll.
+    assert _value(hass, FRONT) == Decimal("12.50")
+    answer = await _call(hass, front, "start_sale", amount="7.25", tip="1.00")
+    assert answer["result"] == "approved"
+    assert _value(hass, FRONT) == Decimal("20.75")
+
+    assert (await _call(hass, front, "start_sale", amount="10.01"))["result"] == "declined"
+    assert _value(hass, FRONT) == Decimal("20.75")
+
+
+async def test_refunds_and_reversals_are_subtracted(
+    hass: HomeAssistant, front: MockConfigEntry
+) -> None:
+    """An approved refund subtracts its amount, a reversal the sale it voids."""
+    await _call(hass, front, "start_sale", amount="30.00")
+    voided = await _call(hass, front, "start_sale", amount="5.00")
+    assert _value(hass, FRONT) == Decimal("35.00")
+    assert (await _call(hass, front, "refund", amount="4.00"))["result"] == "approved"
+    assert _value(hass, FRONT) == Decimal("31.00")
+    answer = await _call(hass, front, "reverse", transaction_id=voided["reference"])
+    assert answer["result"] == "approved"
+    assert _value(hass, FRONT) == Decimal("26.00")
+
+
+async def test_other_terminals_do_not_count(
+    hass: HomeAssistant, front: MockConfigEntry, back_sim: KineticGoSimulator
+) -> None:
+    """Each terminal sums only its own transactions."""
+    back = _entry(hass, back_sim, "Back")
+    await setup_entry(hass, back)
+    await _call(hass, front, "start_sale", amount="3.00")
+    await _call(hass, back, "start_sale", amount="40.00")
+    assert _value(hass, FRONT) == Decimal("3.00")
+    assert _value(hass, BACK) == Decimal("40.00")
+
+
+async def test_survives_reload_and_restart(hass: HomeAssistant, front: MockConfigEntry) -> None:
+    """The journal is on disk: a reload, or a journal read afresh, gives the same sum."""
+    await _call(hass, front, "start_sale", amount="9.90")
+    assert await hass.config_entries.async_reload(front.entry_id)
+    await hass.async_block_till_done()
+    assert _value(hass, FRONT) == Decimal("9.90")
+
+    # As after a restart: the journal read back from storage.
+    assert await hass.config_entries.async_unload(front.entry_id)
+    fresh = HomeAssistantJournal(hass)
+    await fresh.async_load()
+    hass.data[DATA_JOURNAL] = fresh
+    assert await hass.config_entries.async_setup(front.entry_id)
+    await hass.async_block_till_done()
+    assert _value(hass, FRONT) == Decimal("9.90")
+
+
+async def test_starts_again_at_midnight(hass: HomeAssistant, front: MockConfigEntry) -> None:
+    """At local midnight the sum starts again from zero, with a new last reset."""
+    await _call(hass, front, "start_sale", amount="15.00")
+    assert _value(hass, FRONT) == Decimal("15.00")
+    midnight = dt_util.start_of_local_day() + timedelta(days=1)
+    with freeze_time(midnight + timedelta(seconds=1)):
+        async_fire_time_changed(hass, midnight + timedelta(seconds=1))
+        await hass.async_block_till_done()
+        state = hass.states.get(FRONT)
+        assert state is not None
+        assert Decimal(state.state) == 0
+        assert state.attributes[ATTR_LAST_RESET] == midnight.isoformat()
+
+
+async def test_unconfirmed_outcomes_are_not_counted(
+    hass: HomeAssistant, front: MockConfigEntry
+) -> None:
+    """A sale whose outcome is not confirmed is left out of the sum and counted apart."""
+    await _call(hass, front, "start_sale", amount="2.00")
+    journal: HomeAssistantJournal = hass.data[DATA_JOURNAL]
+    # A sale sent to this terminal whose answer never came back.
+    now = datetime.now(UTC)
+    await journal.begin(
+        JournalRecord(
+            reference="open-0001",
+            terminal=front.runtime_data.terminal.identity,
+            type=TransactionType.SALE,
+            amount="6.00",
+            state=JournalState.PENDING,
+            created_at=now,
+            updated_at=now,
+            claim="c",
+        )
+    )
+    await journal.update("open-0001", state=JournalState.SENT, claim="c")
+    await front.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(FRONT)
+    assert state is not None
+    assert Decimal(state.state) == Decimal("2.00")
+    assert state.attributes["unconfirmed"] == 1
+
+
+def _record(
+    reference: str,
+    type_: TransactionType,
+    amount: str | None,
+    *,
+    result: TransactionResult | None = TransactionResult.APPROVED,
+    state: JournalState = JournalState.FINAL,
+    terminal: str = "kinetic-go:serial:A",
+    at: datetime | None = None,
+) -> JournalRecord:
+    when = at or datetime(2026, 1, 2, 12, tzinfo=UTC)
+    return JournalRecord(
+        reference=reference,
+        terminal=terminal,
+        type=type_,
+        amount=amount,
+        state=state,
+        result=result,
+        created_at=when,
+        updated_at=when,
+    )
+
+
+def test_the_definition() -> None:
+    """What counts, what is subtracted, and what is left out, record by record."""
+    sale, refund, reversal = TransactionType.SALE, TransactionType.REFUND, TransactionType.REVERSAL
+    records = [
+        _record("s1", sale, "10.00"),
+        _record("s2", sale, "5.50"),
+        _record("tip", sale, "20.00"),
+        _record("declined", sale, "99.00", result=TransactionResult.DECLINED),
+        _record("yesterday", sale, "50.00", at=datetime(2026, 1, 1, 12, tzinfo=UTC)),
+        _record("elsewhere", sale, "70.00", terminal="kinetic-go:serial:B"),
+        _record("never-sent", sale, "80.00", state=JournalState.NOT_SENT, result=None),
+        _record("open", sale, "90.00", state=JournalState.SENT, result=None),
+        _record("checked", sale, "60.00", state=JournalState.ABANDONED, result=None),
+        _record("r1", refund, "1.25"),
+        _record("v1", reversal, None),
+        _record("v-unknown", reversal, None),
+        _record("v-declined-sale", reversal, None),
+        _record("garbled", sale, "12,00"),
+    ]
+    details = {
+        "tip": {"tip": "2.00"},
+        "v1": {"original_id": "s2"},
+        "v-unknown": {"original_id": "not-in-the-journal"},
+        "v-declined-sale": {"original_id": "declined"},
+    }
+    total, unconfirmed = sales_today(
+        records,
+        lambda reference: details.get(reference, {}),
+        terminal="kinetic-go:serial:A",
+        since=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    # 10.00 + 5.50 + (20.00 + 2.00 tip) - 1.25 refund - 5.50 reversed (s2)
+    assert total == Decimal("30.75")
+    assert unconfirmed == 2
