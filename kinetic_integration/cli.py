@@ -685,7 +685,7 @@ async def _simulate(args: argparse.Namespace, out: _Output) -> int:
     await fleet.start()
     try:
         described = fleet.describe()
-        out.emit({"terminals": described}, _human_fleet(described))
+        out.emit({"terminals": described}, fleet_instructions(described))
         out.stdout.flush()
         if args.duration is not None:
             await asyncio.sleep(args.duration)
@@ -696,7 +696,7 @@ async def _simulate(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
-def _human_fleet(described: Sequence[dict[str, Any]]) -> str:
+def fleet_instructions(described: Sequence[dict[str, Any]]) -> str:
     """How to reach each simulated terminal with this CLI, and a sale to try."""
     lines = ["Simulated terminals (Ctrl-C to stop):"]
     first_connect: list[str] | None = None

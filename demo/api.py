@@ -1,0 +1,192 @@
+"""What the demo does through Home Assistant's own HTTP API, as a person in the UI would.
+
+Onboarding (the owner account and the first questions) and adding each terminal through
+the integration's real config flow: the same requests the frontend sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+DOMAIN = "kinetic"
+#: What onboarding's core_config step adds. Weather, radio and speech services reach the
+#: internet, which a loopback demo must not; none of them has its library here either.
+ONBOARDING_EXTRAS = ("google_translate", "met", "radio_browser", "shopping_list")
+
+
+class DemoSetupError(RuntimeError):
+    """Home Assistant refused a step of the demo's setup."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    """The demo's owner account (printed on start: it is a local demo, not a secret)."""
+
+    name: str = "Demo"
+    username: str = "demo"
+    password: str = "kinetic-demo"  # noqa: S105 - a printed demo login on loopback
+    language: str = "en"
+
+
+class HassApi:
+    """A small client of Home Assistant's REST API, signed in as the demo user."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        """Use ``session`` for every request to ``url`` (``http://host:port``)."""
+        self._session = session
+        self.url = url
+        self.client_id = f"{url}/"
+        self._token: str | None = None
+
+    async def _json(
+        self, method: str, path: str, *, json: Any = None, data: Any = None, auth: bool = True
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {self._token}"} if auth and self._token else {}
+        async with self._session.request(
+            method, f"{self.url}{path}", json=json, data=data, headers=headers
+        ) as response:
+            if response.status >= 400:
+                text = await response.text()
+                raise DemoSetupError(f"{method} {path}: HTTP {response.status}: {text[:300]}")
+            return await response.json()
+
+    # --- onboarding and sign-in ---------------------------------------------------
+
+    async def onboarding_steps_left(self) -> list[str]:
+        """Return the onboarding steps not done yet (empty once onboarded)."""
+        async with self._session.get(f"{self.url}/api/onboarding") as response:
+            if response.status == 404:
+                return []  # Onboarding is over: Home Assistant no longer serves it.
+        steps = await self._json("GET", "/api/onboarding", auth=False)
+        return [step["step"] for step in steps if not step["done"]]
+
+    async def _exchange(self, code: str) -> None:
+        token = await self._json(
+            "POST",
+            "/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": self.client_id},
+            auth=False,
+        )
+        self._token = token["access_token"]
+
+    async def onboard(self, user: DemoUser) -> None:
+        """Create the owner account and answer the remaining onboarding steps."""
+        left = await self.onboarding_steps_left()
+        if "user" in left:
+            created = await self._json(
+                "POST",
+                "/api/onboarding/users",
+                json={
+                    "client_id": self.client_id,
+                    "name": user.name,
+                    "username": user.username,
+                    "password": user.password,
+                    "language": user.language,
+                },
+                auth=False,
+            )
+            await self._exchange(created["auth_code"])
+        else:
+            await self.login(user)
+        if "core_config" in left:
+            await self._json("POST", "/api/onboarding/core_config")
+            await self._remove_onboarding_extras()
+        if "analytics" in left:
+            await self._json("POST", "/api/onboarding/analytics")
+        if "integration" in left:
+            await self._json(
+                "POST",
+                "/api/onboarding/integration",
+                json={"client_id": self.client_id, "redirect_uri": f"{self.url}/?auth_callback=1"},
+            )
+
+    async def _remove_onboarding_extras(self, settle: float = 3.0) -> None:
+        """Remove the entries onboarding starts in the background (they land a moment later)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settle
+        removed: set[str] = set()
+        while loop.time() < deadline and len(removed) < len(ONBOARDING_EXTRAS):
+            for entry in await self._json("GET", "/api/config/config_entries/entry"):
+                if entry["domain"] in ONBOARDING_EXTRAS and entry["entry_id"] not in removed:
+                    await self._json(
+                        "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+                    )
+                    removed.add(entry["entry_id"])
+            await asyncio.sleep(0.2)
+
+    async def login(self, user: DemoUser) -> None:
+        """Sign in through the login flow, as the login page does."""
+        flow = await self._json(
+            "POST",
+            "/auth/login_flow",
+            json={
+                "client_id": self.client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{self.url}/?auth_callback=1",
+            },
+            auth=False,
+        )
+        result = await self._json(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            json={
+                "client_id": self.client_id,
+                "username": user.username,
+                "password": user.password,
+            },
+            auth=False,
+        )
+        if result.get("type") != "create_entry":
+            raise DemoSetupError(
+                f"cannot sign in as {user.username!r}: {result.get('errors')}; "
+                "remove .demo/ to start the demo afresh"
+            )
+        await self._exchange(result["result"])
+
+    async def render(self, template: str) -> str:
+        """Render a template in Home Assistant (e.g. ``{{ device_id('sensor.x') }}``)."""
+        async with self._session.post(
+            f"{self.url}/api/template",
+            json={"template": template},
+            headers={"Authorization": f"Bearer {self._token}"},
+        ) as response:
+            if response.status >= 400:
+                raise DemoSetupError(f"template: HTTP {response.status}")
+            return await response.text()
+
+    # --- config entries -----------------------------------------------------------
+
+    async def entries(self) -> list[dict[str, Any]]:
+        """Return the integration's config entries."""
+        entries: list[dict[str, Any]] = await self._json(
+            "GET", f"/api/config/config_entries/entry?domain={DOMAIN}"
+        )
+        return entries
+
+    async def add_entry(self, steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Run the config flow from the user step, answering each form in turn.
+
+        The first answer picks from the menu (``{"next_step_id": ...}``); the flow must end
+        by creating an entry or by saying it already exists.
+        """
+        result: dict[str, Any] = await self._json(
+            "POST", "/api/config/config_entries/flow", json={"handler": DOMAIN}
+        )
+        for answer in steps:
+            if result["type"] not in ("form", "menu"):
+                break
+            result = await self._json(
+                "POST", f"/api/config/config_entries/flow/{result['flow_id']}", json=dict(answer)
+            )
+            if result["type"] == "form" and result.get("errors"):
+                raise DemoSetupError(f"config flow step {result['step_id']}: {result['errors']}")
+        if result["type"] == "abort" and result.get("reason") == "already_configured":
+            return result
+        if result["type"] != "create_entry":
+            raise DemoSetupError(f"config flow ended with {result['type']}: {result}")
+        return result

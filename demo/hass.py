@@ -1,0 +1,84 @@
+"""Home Assistant as a child process: start it, wait until it answers, stop it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import IO
+
+import aiohttp
+
+
+class HassStartError(RuntimeError):
+    """Home Assistant did not come up (its log says why)."""
+
+
+class HassProcess:
+    """``python -m homeassistant -c CONFIG`` from this interpreter's environment."""
+
+    def __init__(self, config_dir: Path, *, url: str, log: IO[bytes] | None = None) -> None:
+        """Plan the process; nothing runs until :meth:`start`."""
+        self.config_dir = config_dir
+        self.url = url
+        self._log = log
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self, within: float = 180.0) -> None:
+        """Start Home Assistant and wait until its API answers (the first start is slowest)."""
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "homeassistant",
+            "--config",
+            str(self.config_dir),
+            # Everything it needs is in this environment; never install at run time.
+            "--skip-pip",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Its own process group: Ctrl-C reaches us once, and we stop it in order.
+            start_new_session=True,
+        )
+        await self._wait_ready(within)
+
+    async def _wait_ready(self, within: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                if self._process is None or self._process.returncode is not None:
+                    raise HassStartError(
+                        f"Home Assistant exited early; see {self.config_dir / 'home-assistant.log'}"
+                    )
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(
+                        f"{self.url}/manifest.json", timeout=aiohttp.ClientTimeout(total=5)
+                    ) as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.5)
+        raise HassStartError(f"Home Assistant did not answer on {self.url} within {within:.0f} s")
+
+    async def stop(self, within: float = 30.0) -> None:
+        """Ask it to stop (SIGTERM, as a service manager would), then kill it if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), within)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self._process is not None and self._process.returncode is None

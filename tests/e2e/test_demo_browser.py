@@ -1,0 +1,254 @@
+"""The demo end to end, as a person uses it: Home Assistant in a browser, a customer at a terminal.
+
+Starts what ``scripts/develop`` starts (the simulated fleet and a real Home Assistant
+process with the integration, onboarded and configured through the config flow), then in
+headless Chromium: signs in, opens a terminal's device page, presses the example
+dashboard's "Charge table 5" button, pays on the virtual terminal page, and sees the
+approved result and the receipt image back in Home Assistant.
+
+Screenshots land in ``build/e2e/``; with ``KINETIC_UPDATE_SCREENSHOTS=1`` they also replace
+the README's in ``docs/screenshots/``. Skipped, saying why, where Chromium or Playwright is
+missing (``scripts/test`` installs Debian's chromium where it can).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+from demo.runner import Demo, DemoSettings, run_demo
+from kinetic_integration.simulator.base import BaseSimulator
+from tests.log_hygiene import find_secrets
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page, Route
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("KINETIC_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = ROOT / "build" / "e2e"
+README_SHOTS = ROOT / "docs" / "screenshots"
+# The flags this machine needs: no sandbox as root, and no background traffic to Google.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 30_000
+#: The entity id prefix of the first Kinetic Go (named by its model and serial).
+GO_1 = "kinetic_go_2_kg2sim0001"
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium, or a skip that says how to get it."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (scripts/test does "
+            "as root) or set KINETIC_CHROMIUM to run the end-to-end browser test"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    """Chromium driven by Playwright (which downloads no browser of its own)."""
+    async_api = pytest.importorskip(
+        "playwright.async_api", reason="playwright is not installed (scripts/setup installs it)"
+    )
+    async with async_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    """The demo's pieces on their usual loopback addresses, Home Assistant on a free port."""
+    settings = DemoSettings(
+        config_dir=tmp_path / "homeassistant",
+        hass_port=_free_port(),
+        advertise=False,
+        debug_log=True,
+    )
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            running = await stack.enter_async_context(run_demo(settings))
+            yield running
+    except OSError as err:
+        # The fleet takes the demo's own addresses, so the screenshots match the README.
+        pytest.fail(f"cannot start the demo's fleet ({err}); is scripts/develop running?")
+
+
+class Shots:
+    """Where the screenshots go: build/e2e always, docs/screenshots when asked to."""
+
+    def __init__(self) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.update_readme = os.environ.get("KINETIC_UPDATE_SCREENSHOTS") == "1"
+        self.taken: list[Path] = []
+
+    async def take(self, page: Page, name: str) -> None:
+        path = SHOTS / f"{name}.png"
+        await page.screenshot(path=str(path))
+        self.taken.append(path)
+        if self.update_readme:
+            README_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, README_SHOTS / path.name)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def _sign_in(page: Page, url: str, username: str, password: str) -> None:
+    await page.goto(url)
+    await page.wait_for_url("**/auth/authorize**", timeout=TIMEOUT_MS)
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_role("textbox", name="Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+    # Signed in once the frontend has stored its tokens (a navigation before that would
+    # land on the login page again).
+    await page.wait_for_function(
+        "() => { try { return !!JSON.parse(localStorage.getItem('hassTokens')).access_token }"
+        " catch (e) { return false } }",
+        timeout=TIMEOUT_MS,
+    )
+
+
+async def _busy_terminal(demo: Demo, within: float = 20.0) -> BaseSimulator:
+    """The one simulated terminal that a sale just started on."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        busy = [sim for sim in demo.fleet.simulators if sim.state()["busy"]]
+        if busy:
+            assert len(busy) == 1, [sim.name for sim in busy]
+            return busy[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError("no terminal started a sale after the dashboard button was pressed")
+
+
+async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
+    demo: Demo, browser: Browser
+) -> None:
+    assert demo.hass_url is not None
+    assert demo.api is not None
+    # Four terminals added through the real config flow.
+    assert len(demo.entries) == 4, demo.entries
+    shots = Shots()
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+
+    async def loopback_only(route: Route) -> None:
+        # Nothing leaves this machine: the frontend would fetch brand icons from the internet.
+        if _is_loopback(route.request.url):
+            await route.continue_()
+        else:
+            await route.abort()
+
+    await context.route("**/*", loopback_only)
+    page = await context.new_page()
+    user = demo.settings.user
+    await _sign_in(page, demo.hass_url, user.username, user.password)
+
+    # A terminal's device page: its entities, added by the config flow.
+    go_state = f"sensor.{GO_1}_state"
+    device_id = (await demo.api.render(f"{{{{ device_id('{go_state}') }}}}")).strip()
+    assert device_id not in ("", "None")
+    await page.goto(f"{demo.hass_url}/config/devices/device/{device_id}")
+    await page.get_by_text("Kinetic Go 2 KG2SIM0001").first.wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text("Sales today").first.wait_for(timeout=TIMEOUT_MS)
+    await shots.take(page, "device")
+
+    # The example dashboard: press "Charge table 5" (42.50).
+    await page.goto(f"{demo.hass_url}/kinetic-demo/0")
+    charge = page.get_by_text("Charge table 5", exact=False).first
+    await charge.wait_for(timeout=TIMEOUT_MS)
+    await shots.take(page, "dashboard")
+    await charge.click()
+    terminal = await _busy_terminal(demo)
+
+    # The customer's side: the virtual terminal page shows the amount and asks for a card.
+    customer = await context.new_page()
+    await customer.goto(Demo.terminal_page(terminal))
+    screen = customer.get_by_test_id("screen").first
+    await screen.get_by_text("Present card").wait_for(timeout=TIMEOUT_MS)
+    await customer.get_by_test_id("amount").first.get_by_text("42.50").wait_for(timeout=TIMEOUT_MS)
+    await shots.take(customer, "virtual-terminal")
+    await customer.get_by_test_id("action-tap").first.click()
+    await screen.get_by_text("Approved").wait_for(timeout=TIMEOUT_MS)
+    await shots.take(customer, "virtual-terminal-approved")
+
+    # Back in Home Assistant: the approved result and the receipt image.
+    await page.bring_to_front()
+    receipt = f"image.{GO_1}_last_receipt"
+    await page.locator(f"img[src*='{receipt}']").first.wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text("Approved").first.wait_for(timeout=TIMEOUT_MS)
+    await page.wait_for_function(
+        """(receipt) => {
+            const find = (root) => {
+                for (const el of root.querySelectorAll('*')) {
+                    if (el.tagName === 'IMG' && el.src.includes(receipt)
+                        && el.complete && el.naturalWidth > 0) return true;
+                    if (el.shadowRoot && find(el.shadowRoot)) return true;
+                }
+                return false;
+            };
+            return find(document);
+        }""",
+        arg=receipt,
+        timeout=TIMEOUT_MS,
+    )
+    await shots.take(page, "dashboard-approved")
+
+    # Home Assistant's states say the same as the page.
+    result = await demo.api.render(f"{{{{ states('sensor.{GO_1}_last_transaction_result') }}}}")
+    amount = await demo.api.render(f"{{{{ states('sensor.{GO_1}_last_transaction_amount') }}}}")
+    assert (result.strip(), Decimal(amount.strip())) == ("approved", Decimal("42.50"))
+    assert terminal.name == "Kinetic Go 1"  # table 5's terminal in the example script
+
+    # Exactly one charge of 42.50, on that terminal only.
+    assert [entry.amount for entry in terminal.charges()] == [Decimal("42.50")]
+    for other in demo.fleet.simulators:
+        if other is not terminal:
+            assert other.money_requests() == 0, other.name
+    assert len(shots.taken) == 5
+
+    # Home Assistant's own log (integration and library at DEBUG) holds no secret.
+    log = (demo.settings.config_dir / "home-assistant.log").read_text(encoding="utf-8")
+    assert "kinetic" in log
+    secrets = {secret for sim in demo.fleet.simulators for secret in sim.secrets()}
+    assert find_secrets(log.splitlines(), secrets) == []
+    await context.close()
