@@ -157,6 +157,16 @@ class KineticPrinterError(KineticDeviceError):
     code = "printer_error"
 
 
+class KineticNotStartedError(KineticRequestError):
+    """The terminal shows it never started the transaction; nothing was charged.
+
+    Concluded only where the terminal's own documentation allows it (see the kind's
+    ``_never_started``), never from silence alone.
+    """
+
+    code = "not_started"
+
+
 class KineticDeviceOfflineError(KineticRequestError):
     """The payment device is offline (Payment Engine 21145)."""
 

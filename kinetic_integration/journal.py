@@ -31,7 +31,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .errors import KineticError, KineticInputError, UnresolvedTransactionError
+from .errors import (
+    KineticDeviceError,
+    KineticError,
+    KineticInputError,
+    KineticNotStartedError,
+    UnresolvedTransactionError,
+)
 from .models.common import Transaction, TransactionResult, TransactionType
 from .money import format_amount
 from .terminal import Operation, PreviousAttempt, Terminal
@@ -88,6 +94,9 @@ class JournalRecord:
     updated_at: datetime
     #: Written by ``begin``: only the run holding it may mark the record ``sent``.
     claim: str | None = None
+    #: The error the terminal answered to the request itself, written the moment it
+    #: arrived (a recovery after a crash confirms it against the terminal).
+    answered_error: str | None = None
 
 
 class JournalStore(Protocol):
@@ -115,6 +124,7 @@ class JournalStore(Protocol):
         message: str | None = None,
         claim: str | None = None,
         expect_states: Collection[JournalState] | None = None,
+        answered_error: str | None = None,
     ) -> JournalRecord:
         """Change a record; fields left ``None`` keep their value.
 
@@ -143,13 +153,14 @@ CREATE TABLE IF NOT EXISTS intents (
     message TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    claim TEXT
+    claim TEXT,
+    answered_error TEXT
 );
 CREATE INDEX IF NOT EXISTS intents_by_terminal ON intents (terminal, state);
 """
 _COLUMNS = (
     "reference, terminal, type, amount, state, result, terminal_id, message, created_at, "
-    "updated_at, claim"
+    "updated_at, claim, answered_error"
 )
 _UNRESOLVED = (JournalState.PENDING.value, JournalState.SENT.value)
 
@@ -167,6 +178,7 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         created_at=datetime.fromisoformat(row[8]),
         updated_at=datetime.fromisoformat(row[9]),
         claim=row[10],
+        answered_error=row[11],
     )
 
 
@@ -190,9 +202,10 @@ class SqliteJournal:
         try:
             connection.executescript(_SCHEMA)
             columns = {row[1] for row in connection.execute("PRAGMA table_info(intents)")}
-            if "claim" not in columns:
-                # A journal written before claims existed.
-                connection.execute("ALTER TABLE intents ADD COLUMN claim TEXT")
+            # Columns added since the first journals were written.
+            for column in ("claim", "answered_error"):
+                if column not in columns:
+                    connection.execute(f"ALTER TABLE intents ADD COLUMN {column} TEXT")
             yield connection
         finally:
             connection.close()
@@ -232,7 +245,7 @@ class SqliteJournal:
                     raise KineticInputError(f"Reference {record.reference} is already in use")
                 db.execute(
                     f"INSERT OR REPLACE INTO intents ({_COLUMNS}) "  # noqa: S608 - constant
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.reference,
                         record.terminal,
@@ -245,6 +258,7 @@ class SqliteJournal:
                         record.created_at.isoformat(),
                         record.updated_at.isoformat(),
                         record.claim,
+                        record.answered_error,
                     ),
                 )
                 db.execute("COMMIT")
@@ -322,9 +336,12 @@ class SqliteJournal:
         message: str | None = None,
         claim: str | None = None,
         expect_states: Collection[JournalState] | None = None,
+        answered_error: str | None = None,
     ) -> JournalRecord:
         """Change a record (a compare-and-set with ``claim``/``expect_states``)."""
         changes: dict[str, str | None] = {}
+        if answered_error is not None:
+            changes["answered_error"] = answered_error
         if state is not None:
             changes["state"] = state.value
         if result is not None:
@@ -370,6 +387,14 @@ class _JournalListener:
         except JournalError as err:
             # The request is out: losing its result now would be worse than a stale record.
             _LOGGER.warning("Could not journal the id of %s: %s", operation.reference, err)
+
+    async def answered_error(self, operation: Operation, error: KineticError) -> None:
+        """Store the terminal's error answer before it is acted on."""
+        try:
+            await self.store.update(operation.reference, answered_error=error.message)
+        except JournalError as err:
+            # Recovery can still conclude from the terminal itself (see Terminal).
+            _LOGGER.warning("Could not journal the answer of %s: %s", operation.reference, err)
 
 
 #: One lock per reference in this process: calls with the same reference run in turn.
@@ -518,7 +543,11 @@ class JournaledPayments:
         else:
             # Sent (or abandoned) before: recover by the terminal's id, never send again.
             _LOGGER.debug("Resuming %s from the journal", operation.reference)
-            previous = PreviousAttempt(sent=True, terminal_id=existing.terminal_id)
+            previous = PreviousAttempt(
+                sent=True,
+                terminal_id=existing.terminal_id,
+                answered_error=existing.answered_error,
+            )
             operation = dataclasses.replace(operation, caller_reference=True)
         listener = _JournalListener(self.store, claim)
         try:
@@ -536,6 +565,19 @@ class JournaledPayments:
                         message=err.message,
                         claim=claim,
                         expect_states=(JournalState.PENDING, JournalState.SENT),
+                    )
+            elif previous is not None and isinstance(
+                err, (KineticDeviceError, KineticNotStartedError)
+            ):
+                # Resuming, the terminal confirmed it has no transaction of ours (its
+                # error answer stands, or it shows it never started one): settled, not
+                # charged. Anything else raised while resuming settles nothing.
+                with contextlib.suppress(JournalClaimError):
+                    await self.store.update(
+                        operation.reference,
+                        state=JournalState.NOT_SENT,
+                        message=err.message,
+                        expect_states=(JournalState.SENT, JournalState.ABANDONED),
                     )
             raise
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
@@ -35,6 +35,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     journal = HomeAssistantJournal(hass)
     await journal.async_load()
     hass.data[DATA_JOURNAL] = journal
+
+    async def _async_finish_writes(_event: Event) -> None:
+        # Transactions were just cancelled; what they began writing still lands.
+        await journal.async_wait_for_writes()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_finish_writes)
     async_setup_services(hass)
     discovery = KineticDiscovery(hass)
     hass.data[DATA_DISCOVERY] = discovery

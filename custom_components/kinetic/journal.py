@@ -8,10 +8,17 @@ saved before the call returns: an intent is on disk before its request can leave
 
 Next to each record the integration keeps its own details (config entry, table, order,
 clerk, masked PAN of the outcome); they are staged before ``begin`` and written with it.
+One of them, ``announced``, says whether a final outcome has been announced (bus event,
+event entity, Sales today): startup announces every final record that was not.
+
+A write, once started, finishes even if the transaction's task is cancelled (Home
+Assistant stopping cancels it): each save runs in a task of its own, shielded, and the
+stop event waits a bounded time for saves under way.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +41,12 @@ STORAGE_KEY = f"{DOMAIN}.journal"
 STORAGE_VERSION = 1
 DEFAULT_RETENTION = timedelta(days=90)
 
-_FIELDS = ("reference", "terminal", "amount", "terminal_id", "message", "claim")
+_FIELDS = ("reference", "terminal", "amount", "terminal_id", "message", "claim", "answered_error")
+#: How long Home Assistant's stop waits for journal writes under way.
+STOP_WRITE_TIMEOUT = 10.0
+#: The detail that says whether a final outcome was announced. Records from before it
+#: existed have no such detail and count as announced.
+ANNOUNCED = "announced"
 
 
 def _now() -> datetime:
@@ -65,6 +77,7 @@ def _from_json(data: Mapping[str, Any]) -> JournalRecord:
         created_at=datetime.fromisoformat(data["created_at"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),
         claim=data["claim"],
+        answered_error=data.get("answered_error"),
     )
 
 
@@ -73,9 +86,11 @@ class HomeAssistantJournal:
 
     def __init__(self, hass: HomeAssistant, *, retention: timedelta = DEFAULT_RETENTION) -> None:
         """Prepare the store; :meth:`async_load` reads it."""
+        self._hass = hass
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, STORAGE_KEY, private=True, atomic_writes=True
         )
+        self._writes: set[asyncio.Task[None]] = set()
         self.retention = retention
         self._records: dict[str, JournalRecord] = {}
         self._details: dict[str, dict[str, Any]] = {}
@@ -111,10 +126,20 @@ class HomeAssistantJournal:
                 for reference, record in self._records.items()
             ]
         }
+        # A task of Home Assistant's own (stop waits for those), shielded: cancelling
+        # the transaction that asked for this write must not cancel the write.
+        write = self._hass.async_create_task(self._store.async_save(data), f"{STORAGE_KEY} save")
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
         try:
-            await self._store.async_save(data)
+            await asyncio.shield(write)
         except Exception as err:
             raise JournalError(f"Cannot write the journal: {type(err).__name__}") from err
+
+    async def async_wait_for_writes(self, timeout: float = STOP_WRITE_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Wait (bounded) for the writes under way; Home Assistant's stop calls it."""
+        if self._writes:
+            await asyncio.wait(set(self._writes), timeout=timeout)
 
     # --- the integration's own details ----------------------------------------------
 
@@ -145,6 +170,19 @@ class HomeAssistantJournal:
         """Every record kept, oldest first."""
         return sorted(self._records.values(), key=lambda record: record.created_at)
 
+    def unannounced(self, terminal: str) -> list[JournalRecord]:
+        """Return the final records of one terminal never announced, oldest first."""
+        return sorted(
+            (
+                record
+                for reference, record in self._records.items()
+                if record.terminal == terminal
+                and record.state is JournalState.FINAL
+                and self._details.get(reference, {}).get(ANNOUNCED) is False
+            ),
+            key=lambda record: record.created_at,
+        )
+
     # --- JournalStore ------------------------------------------------------------------
 
     async def get(self, reference: str) -> JournalRecord | None:
@@ -174,6 +212,7 @@ class HomeAssistantJournal:
         self._records[record.reference] = record
         details = dict(previous_details or {})
         details.update(self._staged.pop(record.reference, {}))
+        details[ANNOUNCED] = False
         self._details[record.reference] = details
         self._prune()
         try:
@@ -198,6 +237,7 @@ class HomeAssistantJournal:
         message: str | None = None,
         claim: str | None = None,
         expect_states: Collection[JournalState] | None = None,
+        answered_error: str | None = None,
     ) -> JournalRecord:
         """Change a record (a compare-and-set with ``claim``/``expect_states``); saved."""
         current = self._records.get(reference)
@@ -221,6 +261,7 @@ class HomeAssistantJournal:
             created_at=current.created_at,
             updated_at=_now(),
             claim=current.claim,
+            answered_error=answered_error or current.answered_error,
         )
         self._records[reference] = changed
         try:

@@ -5,6 +5,11 @@ integration's journal, in a background task of the config entry: unloading the e
 (or stopping Home Assistant) cancels it, and the next setup recovers the outcome by the
 terminal's own id before the entry reports ready. Nothing here ever sends a reference
 twice; that rule lives in the library.
+
+Every final outcome is announced at least once (bus event, event entity, Sales today):
+the journal notes when it was, and setup announces, marked ``recovered``, every final
+record that was not (a stop between the answer and the announcement). Announcing twice
+after a crash is possible; never announcing is not.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 
 from kinetic_integration.errors import KineticError
 from kinetic_integration.journal import (
@@ -37,7 +43,7 @@ from kinetic_integration.terminal import Operation, Terminal
 
 from .const import DOMAIN, LOGGER
 from .coordinator import KineticConfigEntry
-from .journal import HomeAssistantJournal
+from .journal import ANNOUNCED, HomeAssistantJournal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
 #: A second sale for the same table, order or reference this soon after an approval is
@@ -50,6 +56,9 @@ RETRY_INTERVAL = timedelta(minutes=5)
 #: The details that name what a sale was for (checked for duplicates).
 DUPLICATE_KEYS = ("table", "order_id")
 ISSUE_PREFIX = "unknown_outcome_"
+#: How long an announcement recovered at startup waits for Home Assistant to settle
+#: after it started (automations attach their triggers then).
+ANNOUNCE_SETTLE_TIMEOUT = 30.0
 
 
 def transaction_signal(entry_id: str) -> str:
@@ -224,11 +233,45 @@ class KineticPayments:
             self._raise_issue(record)
         else:
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PREFIX}{reference}")
-        if txn is not None:
-            self.last_transaction = txn
+        final = record is not None and record.state is JournalState.FINAL
+        if self.hass.is_running:
+            await self._async_announce(outcome, final=final)
+            return
+        # Recovered during startup: automations attach their triggers only once Home
+        # Assistant has started, so announce then (the journal keeps it unannounced
+        # until it is).
+
+        @callback
+        def _started(_hass: HomeAssistant) -> None:
+            self.entry.async_create_background_task(
+                self.hass,
+                self._async_announce_when_settled(outcome, final=final),
+                f"{DOMAIN} announce {reference}",
+            )
+
+        self.entry.async_on_unload(async_at_started(self.hass, _started))
+
+    async def _async_announce_when_settled(self, outcome: Outcome, *, final: bool) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ANNOUNCE_SETTLE_TIMEOUT):
+                await self.hass.async_block_till_done()
+        await self._async_announce(outcome, final=final)
+
+    async def _async_announce(self, outcome: Outcome, *, final: bool) -> None:
+        """Tell everyone (event entity, Sales today, the bus), then note it was told."""
+        if outcome.transaction is not None:
+            self.last_transaction = outcome.transaction
         data = self.event_data(outcome)
         async_dispatcher_send(self.hass, transaction_signal(self.entry.entry_id), data)
         self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data)
+        if not final:
+            return
+        reference = outcome.operation.reference
+        try:
+            await self.journal.async_set_details(reference, {ANNOUNCED: True})
+        except KineticError as err:
+            # Announced once more at the next start: better than never.
+            LOGGER.warning("Could not note that %s was announced: %s", reference, err.code)
 
     def _raise_issue(self, record: JournalRecord) -> None:
         ir.async_create_issue(
@@ -282,9 +325,19 @@ class KineticPayments:
     async def async_recover(self) -> list[Outcome]:
         """Settle every open record of this terminal; runs before the entry is ready.
 
-        Records still open afterwards are asked about again every RETRY_INTERVAL.
+        Records still open afterwards are asked about again every RETRY_INTERVAL. Final
+        records never announced (Home Assistant stopped between the answer and the
+        announcement) are announced now, marked ``recovered``.
         """
         outcomes = await self._async_settle()
+        identity = await self.terminal.resolve_identity()
+        for record in self.journal.unannounced(identity):
+            LOGGER.debug("Announcing %s, final but never announced", record.reference)
+            outcomes.append(
+                await self._async_run(
+                    self._operation_of(record), timeout=STARTUP_RECOVERY_TIMEOUT, recovered=True
+                )
+            )
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_retry, RETRY_INTERVAL)
         )
@@ -314,18 +367,22 @@ class KineticPayments:
                     )
                 continue
             LOGGER.debug("Recovering %s left open", record.reference)
-            details = self.journal.details(record.reference)
-            operation = Operation(
-                type=record.type,
-                reference=record.reference,
-                caller_reference=True,
-                amount=Decimal(record.amount) if record.amount else None,
-                original_id=details.get("original_id"),
-            )
             outcomes.append(
-                await self._async_run(operation, timeout=STARTUP_RECOVERY_TIMEOUT, recovered=True)
+                await self._async_run(
+                    self._operation_of(record), timeout=STARTUP_RECOVERY_TIMEOUT, recovered=True
+                )
             )
         return outcomes
+
+    def _operation_of(self, record: JournalRecord) -> Operation:
+        """Return the operation a journal record stands for (to resume or report it)."""
+        return Operation(
+            type=record.type,
+            reference=record.reference,
+            caller_reference=True,
+            amount=Decimal(record.amount) if record.amount else None,
+            original_id=self.journal.details(record.reference).get("original_id"),
+        )
 
 
 def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:

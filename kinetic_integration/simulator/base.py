@@ -76,6 +76,9 @@ class BaseSimulator(ABC):
         self._open_links: set[asyncio.Transport] = set()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        #: Called the moment a device reaches a final result, before anyone is told:
+        #: tests use it to stop a client exactly then.
+        self.on_final: Callable[[str], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -204,6 +207,8 @@ class BaseSimulator(ABC):
             result=txn.result or "error",
             device=device.serial,
         )
+        if self.on_final is not None:
+            self.on_final(txn.id)
 
     def _new_device(self, *, name: str, serial: str) -> Device:
         return Device(

@@ -37,6 +37,7 @@ from ..errors import (
     KineticInputError,
     KineticInvalidResponseError,
     KineticNotFoundError,
+    KineticNotStartedError,
     KineticRateLimitError,
     KineticReferenceMismatchError,
     KineticRequestError,
@@ -144,6 +145,9 @@ class PreviousAttempt:
 
     sent: bool
     terminal_id: str | None = None
+    #: The error the terminal answered to the request itself, if one was recorded: with
+    #: the terminal then having no record of it, nothing was charged.
+    answered_error: str | None = None
 
 
 class TransactionListener(Protocol):
@@ -154,6 +158,13 @@ class TransactionListener(Protocol):
 
     async def terminal_id_known(self, operation: Operation, terminal_id: str) -> None:
         """Record the terminal's own id for the transaction as soon as it is known."""
+
+    async def answered_error(self, operation: Operation, error: KineticError) -> None:
+        """Record at once that the terminal answered the request itself with an error.
+
+        Written before the answer is acted on, so a recovery after a crash knows the
+        terminal answered (see :class:`PreviousAttempt`).
+        """
 
 
 class _Verify(Enum):
@@ -497,11 +508,17 @@ class Terminal(ABC):
             _LOGGER.debug("Reference %s was sent before: recovering it", operation.reference)
             self._attempted.add(operation.reference)
             await self._remember_id(operation, lookup_id, listener)
+            answered = (
+                KineticDeviceError(previous.answered_error)
+                if previous is not None and previous.answered_error
+                else None
+            )
             return await self._wait(
                 operation,
                 lookup_id,
                 None,
                 deadline,
+                answered,
                 vanished_is_unknown=not self.reference_is_terminal_id,
                 verify=_Verify.REPORT,
             )
@@ -598,6 +615,9 @@ class Terminal(ABC):
                 operation.reference,
                 type(err).__name__,
             )
+        if answered_error is not None and listener is not None:
+            # The terminal's answer goes to the journal before anything is done with it.
+            await listener.answered_error(operation, answered_error)
         terminal_id = adopted_id or self._terminal_id_of(operation, started)
         if terminal_id is None:
             return self._unknown(
@@ -612,7 +632,7 @@ class Terminal(ABC):
             return await self._wait(
                 operation, terminal_id, started, deadline, answered_error, verify=verify
             )
-        except (KineticDeviceError, KineticInputError):
+        except (KineticDeviceError, KineticInputError, KineticNotStartedError):
             # Raised only when the terminal confirmed it has no transaction of ours
             # (an answered error and no record, or "already exists" for another one).
             self._attempted.discard(operation.reference)
@@ -692,13 +712,16 @@ class Terminal(ABC):
                 if not_found_since is None:
                     not_found_since = now
                 if (
-                    answered_error is not None
-                    and not_found_count >= _NOT_FOUND_CONFIRMATIONS
+                    not_found_count >= _NOT_FOUND_CONFIRMATIONS
                     and now - not_found_since >= _NOT_FOUND_SPREAD
                 ):
-                    # The terminal answered the start with an error and, asked again and
-                    # again over a while, has no record of it: nothing was charged.
-                    raise answered_error from None
+                    if answered_error is not None:
+                        # The terminal answered the start with an error and, asked again
+                        # and again over a while, has no record of it: nothing was charged.
+                        raise answered_error from None
+                    reason = await self._never_started(terminal_id)
+                    if reason is not None:
+                        raise KineticNotStartedError(reason) from None
                 _LOGGER.debug("Transaction %s not (yet) known to the terminal", terminal_id)
                 continue
             except KineticDeviceBusyError:
@@ -781,6 +804,16 @@ class Terminal(ABC):
     def _wait_budget(self, timeout: float) -> float:
         """Return how long to wait for a final result in total (kinds may add a grace)."""
         return timeout
+
+    async def _never_started(self, terminal_id: str) -> str | None:
+        """Why the terminal provably never started ``terminal_id``, or None if it cannot tell.
+
+        Asked only after the terminal said "not found" for it several times over a
+        while. A kind overrides this only where its documentation supports the
+        conclusion; by default silence proves nothing and the outcome stays unknown.
+        """
+        del terminal_id
+        return None
 
     def _terminal_id_of(self, operation: Operation, started: Transaction | None) -> str | None:
         """Return the id to recover by after a start (None: the start never named one)."""

@@ -20,7 +20,7 @@ from ..clients.device_service import (
     check_reference,
     new_reference,
 )
-from ..errors import KineticDeviceBusyError, KineticRequestError
+from ..errors import KineticDeviceBusyError, KineticError, KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction
 from .base import Capability, Operation, Terminal, TerminalConfig, resolve_host
 
@@ -98,6 +98,29 @@ class DeviceServiceTerminal(Terminal):
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
         txn = await self.client.transaction(terminal_id, timeout=max(remaining, _LOOKUP_FLOOR))
         return txn.to_transaction()
+
+    async def _never_started(self, terminal_id: str) -> str | None:
+        """Return why the service never ran ``terminal_id`` (not found, none running).
+
+        The DeviceService document allows this conclusion and nothing weaker:
+        ``GET Transaction`` "can be used if a result of a Transaction Request is lost
+        ... to verify the status"; for an id it does not have it answers 404 with
+        "<uuid> was not found"; it "cannot be called while a Transaction Request is
+        ongoing" (it answers DeviceBusy then, never 404); and ``Status`` has
+        ``TransactionInProgress``, "Boolean to advise if a transaction is currently in
+        progress or not". Several 404s over a while (checked by the caller) with no
+        transaction in progress mean the request never started a transaction.
+        """
+        try:
+            state = await self.client.status()
+        except KineticError:
+            return None
+        if state.transaction_in_progress:
+            return None
+        return (
+            f"The terminal has no transaction {terminal_id} and none in progress: it never "
+            "started it, so nothing was charged"
+        )
 
     async def status(self) -> TerminalStatus:
         """Status; the offline count only when idle (the service answers busy otherwise)."""

@@ -58,7 +58,15 @@ async def test_records_survive_a_restart(hass: HomeAssistant, hass_storage: dict
     assert record.state is JournalState.FINAL
     assert record.result is TransactionResult.APPROVED
     assert record.terminal_id == "t-1"
-    assert again.details("r1") == {"table": "4", "masked_pan": "************1111"}
+    # A final outcome is owed an announcement until one is noted.
+    assert again.details("r1") == {
+        "table": "4",
+        "masked_pan": "************1111",
+        "announced": False,
+    }
+    assert [item.reference for item in again.unannounced("kinetic-go:A")] == ["r1"]
+    await again.async_set_details("r1", {"announced": True})
+    assert again.unannounced("kinetic-go:A") == []
     assert await again.get("unknown") is None
 
 

@@ -294,6 +294,9 @@ async def _cancel_pending(sim: BaseSimulator, session: aiohttp.ClientSession) ->
         async def terminal_id_known(self, operation: object, terminal_id: str) -> None:
             keys.append(terminal_id)
 
+        async def answered_error(self, operation: object, error: object) -> None:
+            return None
+
     task = asyncio.create_task(terminal.sale("3.00", timeout=10, listener=Listener()))
     await wait_until(lambda: bool(keys))
     await terminal.cancel(keys[0])
