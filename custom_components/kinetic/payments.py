@@ -286,6 +286,9 @@ class KineticPayments:
                 "reference": record.reference,
                 "terminal": self.entry.title,
                 "amount": record.amount or "-",
+                # What is known and what to check (the library's words, e.g. where to
+                # look for a Payment Engine request whose answer was lost).
+                "details": record.message or "",
             },
             data={"entry_id": self.entry.entry_id, "reference": record.reference},
         )

@@ -27,7 +27,7 @@ from ..errors import (
     KineticUnknownDeviceError,
     KineticValidationError,
 )
-from ..models.payment_engine import PayRequest, PayRequestParams, PeDevice
+from ..models.payment_engine import PayRequest, PayRequestParams, PeDevice, PeTransactionList
 from ._http import (
     BasicCredentials,
     Response,
@@ -95,12 +95,20 @@ class PaymentEngineClient(SessionOwner):
         base = URL(self.base_url.rstrip("/"))
         return base.with_path(base.path.rstrip("/") + path)
 
-    async def _request(self, method: str, path: str, *, json_body: Any = None) -> Any:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> Any:
         """Send a request, raise the typed error for any failure, return the JSON body."""
+        url = self._url(path)
         response = await request(
             self._get_session(),
             method,
-            self._url(path),
+            url.with_query(query) if query else url,
             time_limit=self.request_timeout,
             auth=BasicCredentials(self.api_key, pin_hash(self.api_key, self.pin)),
             json_body=json_body,
@@ -165,6 +173,21 @@ class PaymentEngineClient(SessionOwner):
         """Return a pay request's status and, once the customer paid, its transaction."""
         data = await self._request("GET", f"/paymentengine/payrequests/{_check_key(key, 'key')}")
         return PayRequest.from_dict(data)
+
+    async def batch_transactions(
+        self, batch: str = "current", *, limit: int = 100, offset: int = 0
+    ) -> PeTransactionList:
+        """Return one page of a batch's transactions (``current``: the open batch).
+
+        ``GET /batches/:batch_key:/transactions`` of USAePay's REST API, beyond the
+        Payment Engine document; each transaction carries the ``orderid`` it was sent
+        with, which is how a pay request whose create answer was lost is found again.
+        """
+        if not (1 <= limit <= 1000) or offset < 0:
+            raise KineticInputError("limit must be 1 to 1000 and offset not negative")
+        path = f"/batches/{_check_key(batch, 'batch')}/transactions"
+        query = {"limit": str(limit), "offset": str(offset)}
+        return PeTransactionList.from_dict(await self._request("GET", path, query=query))
 
     async def cancel_pay_request(self, key: str) -> None:
         """Cancel a pay request that has not completed yet."""

@@ -313,7 +313,16 @@ _TRANSACTION_SCHEMA = vol.Schema(
         vol.Optional("auth_amount", default=None): c.optional(c.amount),
         vol.Optional("amount", default=None): c.optional(c.amount),
         vol.Optional("invoice", default=None): c.lenient_str,
+        vol.Optional("orderid", default=None): c.lenient_str,
         vol.Optional("creditcard", default=None): _card,
+    },
+    extra=vol.REMOVE_EXTRA,
+)
+
+_LIST_SCHEMA = vol.Schema(
+    {
+        vol.Required("data"): [dict],
+        vol.Optional("total", default=None): c.lenient_int,
     },
     extra=vol.REMOVE_EXTRA,
 )
@@ -360,6 +369,7 @@ class PeTransaction:
     auth_amount: Decimal | None
     amount: Decimal | None
     invoice: str | None
+    orderid: str | None
     masked_pan: str | None
     card_type: str | None
     entry_mode: str | None
@@ -378,6 +388,31 @@ class PeTransaction:
         """A=approved, D=declined, E=error; anything else is UNKNOWN."""
         code = (self.result_code or "").strip().upper()
         return _RESULT_CODES.get(code, TransactionResult.UNKNOWN)
+
+    @property
+    def moved(self) -> Decimal | None:
+        """The amount this transaction moved (``auth_amount`` of a partial approval)."""
+        if self.outcome is TransactionResult.APPROVED and self.auth_amount:
+            return self.auth_amount
+        return self.amount
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeTransactionList:
+    """One page of a gateway transaction list (e.g. a batch's transactions)."""
+
+    transactions: tuple[PeTransaction, ...]
+    #: How many the whole list holds (None if the gateway did not say).
+    total: int | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PeTransactionList:
+        """Build from a ``{"type": "list", "data": [...], "total": ...}`` body."""
+        d = c.validate(_LIST_SCHEMA, data, "Payment Engine transaction list")
+        return cls(
+            transactions=tuple(PeTransaction.from_dict(row) for row in d["data"]),
+            total=d["total"],
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -457,10 +492,9 @@ class PayRequest:
         txn = self.transaction
         if txn is None:
             return requested
-        if txn.outcome is TransactionResult.APPROVED and txn.auth_amount:
-            # A partial approval moved auth_amount, not the requested amount.
-            return txn.auth_amount
-        return txn.amount if txn.amount is not None else requested
+        # A partial approval moved auth_amount, not the requested amount.
+        moved = txn.moved
+        return moved if moved is not None else requested
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

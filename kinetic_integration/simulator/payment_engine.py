@@ -254,6 +254,8 @@ class PaymentEngineSimulator(BaseSimulator):
         r.add_get(f"{_PREFIX}/devices", self._list_devices)
         r.add_get(f"{_PREFIX}/devices/{{key}}", self._get_device)
         r.add_post(f"{_PREFIX}/devices", self._register_device)
+        # USAePay's REST API beside the Payment Engine: the open batch's transactions.
+        r.add_get("/api/v2/batches/{batch}/transactions", self._batch_transactions)
 
     def _is_money_request(self, request: web.Request) -> bool:
         return request.method == "POST" and request.path.rstrip("/") == f"{_PREFIX}/payrequests"
@@ -512,6 +514,30 @@ class PaymentEngineSimulator(BaseSimulator):
         if pay is None:
             return _error(f"Pay request {request.match_info['key']} not found", 0, 404)
         return json_response(self._document(pay))
+
+    async def _batch_transactions(self, request: web.Request) -> web.Response:
+        """``GET /batches/current/transactions``: the open batch, newest first, paged."""
+        if request.match_info["batch"] != "current":
+            return _error("Batch not found", 0, 404)
+        try:
+            limit = int(request.query.get("limit", "20"))
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            return _error("limit and offset must be integers", 0)
+        rows: list[dict[str, Any]] = []
+        for pay in sorted(self.requests.values(), key=lambda item: item.created, reverse=True):
+            transaction = self._transaction(pay) if pay.finished() else None
+            if transaction is not None:
+                rows.append({**transaction, "amount": format_amount(pay.amount)})
+        return json_response(
+            {
+                "type": "list",
+                "limit": limit,
+                "offset": offset,
+                "data": rows[offset : offset + limit],
+                "total": str(len(rows)),
+            }
+        )
 
     async def _delete(self, request: web.Request) -> web.Response:
         pay = self._find(request)

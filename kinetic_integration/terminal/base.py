@@ -498,13 +498,8 @@ class Terminal(ABC):
             # error until the deadline, then UNKNOWN.
             lookup_id = known_id or (operation.reference if self.reference_is_terminal_id else None)
             if lookup_id is None:
-                return self._unknown(
-                    operation,
-                    None,
-                    None,
-                    "An earlier request with this reference may have reached the terminal, "
-                    "but its id was never received; check the terminal before charging again",
-                )
+                self._attempted.add(operation.reference)
+                return await self._recover_lost(operation, deadline)
             _LOGGER.debug("Reference %s was sent before: recovering it", operation.reference)
             self._attempted.add(operation.reference)
             await self._remember_id(operation, lookup_id, listener)
@@ -620,13 +615,7 @@ class Terminal(ABC):
             await listener.answered_error(operation, answered_error)
         terminal_id = adopted_id or self._terminal_id_of(operation, started)
         if terminal_id is None:
-            return self._unknown(
-                operation,
-                None,
-                started,
-                "The terminal's answer was lost before it named the transaction; "
-                "check the terminal before charging again",
-            )
+            return await self._recover_lost(operation, deadline)
         await self._remember_id(operation, terminal_id, listener)
         try:
             return await self._wait(
@@ -804,6 +793,21 @@ class Terminal(ABC):
     def _wait_budget(self, timeout: float) -> float:
         """Return how long to wait for a final result in total (kinds may add a grace)."""
         return timeout
+
+    async def _recover_lost(self, operation: Operation, deadline: float) -> Transaction:
+        """Recover a request whose answer was lost before it named the transaction.
+
+        Only kinds whose terminal chooses the id get here. By default nothing can be
+        looked up: the outcome is UNKNOWN and only a person can tell.
+        """
+        del deadline
+        return self._unknown(
+            operation,
+            None,
+            None,
+            "The terminal's answer was lost before it named the transaction; "
+            "check the terminal before charging again",
+        )
 
     async def _never_started(self, terminal_id: str) -> str | None:
         """Why the terminal provably never started ``terminal_id``, or None if it cannot tell.

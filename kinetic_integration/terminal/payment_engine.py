@@ -1,10 +1,17 @@
 """USAePay Payment Engine behind the Terminal facade.
 
-The Payment Engine chooses the id (the pay request key), so a lost answer to the
-create request leaves nothing to recover by: the result is UNKNOWN and no second
-request is ever created for that reference. Once the key is known the request is
-polled for its whole timeout plus a grace margin, no faster than the rate limit allows;
-its own ``timeout`` status is the final TIMEOUT.
+The Payment Engine chooses the id (the pay request key). Once the key is known the
+request is polled for its whole timeout plus a grace margin, no faster than the rate
+limit allows; its own ``timeout`` status is the final TIMEOUT.
+
+A lost answer to the create request leaves no key, and no second request is ever
+created for that reference. The pay request cannot be listed or searched (its GET
+needs the key), but its transaction can: every pay request carries our reference as
+``orderid``, and USAePay's REST API lists the open batch's transactions with their
+``orderid`` (``GET /batches/current/transactions``). So the batch is searched until
+the request's own timeout has passed; found, the outcome is final. Not found, it stays
+UNKNOWN (a declined or cancelled request, or one in a batch closed meanwhile, does not
+show there) with the checks a person makes in USAePay's console.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import math
 import uuid
 from collections.abc import Mapping
@@ -21,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from ..clients.payment_engine import PRODUCTION_URL, PaymentEngineClient
-from ..errors import KineticInputError, KineticRateLimitError
+from ..errors import KineticError, KineticInputError, KineticRateLimitError
 from ..models.common import TerminalKind, TerminalStatus, Transaction, TransactionType
 from ..models.payment_engine import (
     Address,
@@ -29,6 +37,7 @@ from ..models.payment_engine import (
     LineItem,
     PayRequest,
     PayRequestParams,
+    PeTransaction,
 )
 from .base import Capability, Operation, Terminal, TerminalConfig
 
@@ -37,8 +46,15 @@ _OWN_FIELDS = frozenset({"amount", "command", "devicekey", "timeout"})
 PASSTHROUGH_FIELDS = frozenset(
     f.name for f in dataclasses.fields(PayRequestParams) if f.name not in _OWN_FIELDS
 )
+_LOGGER = logging.getLogger(__name__)
+
 #: Device statuses that mean a request is being worked on.
 _BUSY_WORDS = ("processing", "busy", "transaction", "payment")
+#: Searching the open batch for a lost request: page size, at most this many pages per
+#: search (a very busy day's batch), and seconds between two searches at least.
+_SEARCH_PAGE = 100
+_SEARCH_PAGES = 20
+_SEARCH_INTERVAL = 1.0
 
 
 class PaymentEngineTerminal(Terminal):
@@ -185,6 +201,86 @@ class PaymentEngineTerminal(Terminal):
             amount=charged - tip if charged is not None else operation.amount,
             tip=tip,
             total=charged,
+        )
+
+    async def _recover_lost(self, operation: Operation, deadline: float) -> Transaction:
+        """Find the lost request's transaction in the open batch by its ``orderid``."""
+        order_id = str(operation.extra.get("orderid", operation.reference))
+        if order_id != operation.reference:
+            # The caller's own order id may name other sales too: not proof of ours.
+            return self._unknown(operation, None, None, self._lost_advice(operation))
+        loop = asyncio.get_running_loop()
+        while True:
+            pause = max(self.poll_interval, _SEARCH_INTERVAL)
+            try:
+                found = await self._search_batch(order_id)
+            except KineticRateLimitError as err:
+                found = None
+                pause = max(pause, err.retry_after or 0.0)
+            except KineticError as err:
+                _LOGGER.debug("Batch search for %s failed (%s)", operation.reference, err.code)
+                found = None
+            if found is not None:
+                txn = self._from_batch(operation, found)
+                if txn.result.is_final:
+                    _LOGGER.debug(
+                        "%s %s found in the batch: %s",
+                        operation.type.value,
+                        operation.reference,
+                        txn.result.value,
+                    )
+                    return txn
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return self._unknown(operation, None, None, self._lost_advice(operation))
+            await asyncio.sleep(min(pause, remaining))
+
+    async def _search_batch(self, order_id: str) -> PeTransaction | None:
+        """Return the open batch's transaction sent with ``order_id``, if there is one."""
+        for page in range(_SEARCH_PAGES):
+            listing = await self.client.batch_transactions(
+                limit=_SEARCH_PAGE, offset=page * _SEARCH_PAGE
+            )
+            for txn in listing.transactions:
+                if txn.orderid == order_id:
+                    return txn
+            seen = (page + 1) * _SEARCH_PAGE
+            if len(listing.transactions) < _SEARCH_PAGE or (
+                listing.total is not None and seen >= listing.total
+            ):
+                return None
+        return None
+
+    def _from_batch(self, operation: Operation, found: PeTransaction) -> Transaction:
+        """Present a transaction found in the batch under our reference."""
+        charged = found.moved
+        tip = operation.tip
+        return Transaction(
+            kind=self.kind,
+            reference=operation.reference,
+            type=operation.type,
+            result=found.outcome,
+            amount=charged - tip if charged is not None and tip is not None else charged,
+            tip=tip,
+            total=charged if tip is not None else None,
+            auth_code=found.authcode,
+            masked_pan=found.masked_pan,
+            card_network=found.card_type,
+            entry_mode=found.entry_mode,
+            terminal_id=found.key,
+            message=found.error or found.result,
+            is_duplicate=found.is_duplicate,
+        )
+
+    @staticmethod
+    def _lost_advice(operation: Operation) -> str:
+        return (
+            "The Payment Engine's answer to the pay request was lost before it named the "
+            f"request, and no transaction with order id {operation.reference} is in the "
+            "open batch. Check USAePay's merchant console (transactions, search by order "
+            f"id {operation.reference}) and the device before charging again; if a new "
+            "sale on the device is refused with error 21146 (device is processing another "
+            "transaction), the lost request is still pending on the device"
         )
 
     async def status(self) -> TerminalStatus:

@@ -207,16 +207,17 @@ async def test_payment_engine_timeout_exits_one_without_new_request(
     assert payment_engine_sim.money_requests() == 1
 
 
-async def test_payment_engine_lost_create_exits_four_and_never_recreates(
+async def test_payment_engine_lost_create_is_found_and_never_recreated(
     payment_engine_sim: PaymentEngineSimulator,
 ) -> None:
     payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
     target = cli_target(payment_engine_sim)
     first = await run_cli("--json", *target, "sale", "4.00", "--reference", "order-9")
-    assert first.code == 4
+    assert first.code == 0
     assert first.json["reference"] == "order-9"
+    assert first.json["result"] == "approved"
     again = await run_cli("--json", *target, "sale", "4.00", "--reference", "order-9")
-    assert again.code == 4
+    assert again.code == 0
     assert payment_engine_sim.money_requests() == 1
 
 

@@ -178,23 +178,24 @@ async def test_payment_engine_key_is_journaled_and_used_to_resume(
     assert len(payment_engine_sim.charges()) == 1
 
 
-async def test_payment_engine_lost_create_is_never_recreated(
+async def test_payment_engine_lost_create_is_found_never_recreated(
     payment_engine_sim: PaymentEngineSimulator,
     session: aiohttp.ClientSession,
     journal: SqliteJournal,
 ) -> None:
     payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
     terminal = create_terminal(config_for(payment_engine_sim), session)
-    unknown = await JournaledPayments(terminal, journal).sale("4.00", reference="order-77")
-    assert unknown.result is TransactionResult.UNKNOWN
-    # Another process resumes: still unknown, and no second request is created.
+    found = await JournaledPayments(terminal, journal).sale("4.00", reference="order-77")
+    assert found.result is TransactionResult.APPROVED
+    record = await journal.get("order-77")
+    assert record is not None
+    assert record.state is JournalState.FINAL
+    # Another process asks again: the final record answers, no second request.
     fresh = create_terminal(config_for(payment_engine_sim), session)
     again = await JournaledPayments(fresh, journal).sale("4.00", reference="order-77")
-    assert again.result is TransactionResult.UNKNOWN
+    assert again.result is TransactionResult.APPROVED
     assert payment_engine_sim.money_requests() == 1
-    with pytest.raises(UnresolvedTransactionError):
-        await JournaledPayments(fresh, journal).sale("1.00")
-    assert payment_engine_sim.money_requests() == 1
+    assert len(payment_engine_sim.charges()) == 1
 
 
 async def test_not_sent_frees_the_reference(

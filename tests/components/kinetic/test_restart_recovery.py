@@ -7,15 +7,19 @@ right after the journal write of the terminal's answer.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.kinetic import payments as payments_module
 from custom_components.kinetic.const import DATA_JOURNAL, DOMAIN
 from custom_components.kinetic.journal import ANNOUNCED, HomeAssistantJournal
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED, ISSUE_PREFIX
 from kinetic_integration.journal import JournalState
+from kinetic_integration.models.common import TransactionResult
 from kinetic_integration.simulator import (
     DeviceServiceSimulator,
     KineticGoSimulator,
@@ -139,3 +143,71 @@ async def test_device_service_error_answer_survives_a_stop(
     again = await sale(hass, ds_entry, amount="30.00", table="3")
     assert again["result"] == "approved"
     assert len(ds_sim.charges()) == 1
+
+
+PE_CREATE = "/api/v2/paymentengine/payrequests"
+
+
+async def _until_sent(hass: HomeAssistant, reference: str) -> None:
+    for _ in range(500):
+        record = await _journal(hass).get(reference)
+        if record is not None and record.state is JournalState.SENT:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{reference} never sent")
+
+
+async def test_payment_engine_lost_create_answer_is_found_after_a_stop(
+    hass: HomeAssistant, pe_entry: MockConfigEntry, pe_sim: PaymentEngineSimulator
+) -> None:
+    """The create answer is lost, Home Assistant stops: found again by its order id."""
+    await setup_entry(hass, pe_entry)
+    events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
+    pe_sim.inject("drop_after_accept", path=PE_CREATE)
+    answer = await sale(hass, pe_entry, amount="22.00", table="9", wait=False)
+    reference = answer["reference"]
+    await _until_sent(hass, reference)
+    await restart(hass, [pe_entry])
+
+    record = await _journal(hass).get(reference)
+    assert record is not None
+    assert (record.state, record.result) == (JournalState.FINAL, TransactionResult.APPROVED)
+    [announced] = [event.data for event in events if event.data["reference"] == reference]
+    assert (announced["result"], announced["recovered"], announced["amount"]) == (
+        "approved",
+        True,
+        "22.00",
+    )
+    assert pe_sim.money_requests() == 1
+    assert len(pe_sim.charges()) == 1
+
+
+async def test_payment_engine_lost_create_answer_says_what_to_check(
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    pe_entry: MockConfigEntry,
+    pe_sim: PaymentEngineSimulator,
+) -> None:
+    """Not in the open batch: the repair issue names the order id and where to look."""
+    monkeypatch.setattr(payments_module, "STARTUP_RECOVERY_TIMEOUT", 0.5)
+    for device in pe_sim.devices:
+        device.customer_delay = 0  # nobody presents a card
+    await setup_entry(hass, pe_entry)
+    pe_sim.inject("drop_after_accept", path=PE_CREATE)
+    answer = await sale(hass, pe_entry, amount="22.00", wait=False)
+    reference = answer["reference"]
+    await _until_sent(hass, reference)
+    await restart(hass, [pe_entry])
+
+    record = await _journal(hass).get(reference)
+    assert record is not None
+    assert record.state is JournalState.SENT
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_PREFIX}{reference}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    details = issue.translation_placeholders["details"]
+    assert f"order id {reference}" in details
+    assert "merchant console" in details
+    assert "21146" in details
+    assert pe_sim.money_requests() == 1
+    assert pe_sim.charges() == []

@@ -17,13 +17,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from kinetic_integration.errors import KineticInputError
+from kinetic_integration.errors import KineticInputError, KineticNotStartedError
 from kinetic_integration.journal import JournaledPayments, JournalState, SqliteJournal
 from kinetic_integration.models.common import TerminalKind, TransactionResult, TransactionType
 from kinetic_integration.simulator import BaseSimulator, KineticGoSimulator
 from kinetic_integration.simulator._json import read_json
 from kinetic_integration.terminal import PreviousAttempt, Terminal, create_terminal
-from tests.library.terminal.support import config_for, started_sim
+from tests.library.terminal.support import config_for, started_sim, wait_until
 
 SALE_PATHS = {
     TerminalKind.KINETIC_GO: "/api/v2/transactions/sale",
@@ -110,6 +110,47 @@ async def test_sent_reference_unknown_to_the_terminal_is_never_posted_again(
         assert txn.reference == reference
         assert sim.money_requests() == 0
         assert sim.ledger == []
+
+
+@pytest.mark.parametrize("kind", ["kinetic_go", "device_service"])
+async def test_sent_reference_the_terminal_never_started_is_not_charged(
+    kind: str, session: aiohttp.ClientSession
+) -> None:
+    """Not found, again and again over a while, and nothing in progress: never started.
+
+    Both documents allow that conclusion (the terminal's transaction database by the
+    id we chose, and its "in progress" endpoint); the outcome is final, not unknown.
+    """
+    host = {"kinetic_go": "127.0.0.87", "device_service": "127.0.0.88"}[kind]
+    async with started_sim(kind, host=host) as sim:
+        terminal = _terminal(sim, session)
+        reference = terminal.new_reference()
+        with pytest.raises(KineticNotStartedError, match="never started"):
+            await terminal.sale(
+                "10.00", reference=reference, timeout=5, previous=PreviousAttempt(sent=True)
+            )
+        assert sim.money_requests() == 0
+        assert sim.ledger == []
+
+
+@pytest.mark.parametrize("kind", ["kinetic_go", "device_service"])
+async def test_not_found_while_another_transaction_runs_stays_unknown(
+    kind: str, session: aiohttp.ClientSession
+) -> None:
+    """With a transaction in progress, "not found" proves nothing: UNKNOWN."""
+    host = {"kinetic_go": "127.0.0.89", "device_service": "127.0.0.90"}[kind]
+    async with started_sim(kind, host=host, customer_delay=0) as sim:
+        running = asyncio.create_task(_terminal(sim, session).sale("3.00", timeout=10))
+        await wait_until(lambda: sim.money_requests() == 1)
+        terminal = _terminal(sim, session, recovery_grace=0.2)
+        reference = terminal.new_reference()
+        txn = await terminal.sale(
+            "10.00", reference=reference, timeout=2.5, previous=PreviousAttempt(sent=True)
+        )
+        assert txn.result is TransactionResult.UNKNOWN
+        await sim.customer("present")
+        assert (await running).result is TransactionResult.APPROVED
+        assert sim.money_requests() == 1
 
 
 @pytest.mark.parametrize("fault", ["malformed_json", "error_500", "busy", "hang"])

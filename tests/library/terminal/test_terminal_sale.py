@@ -95,21 +95,65 @@ async def test_lost_answer_after_accept_is_recovered_with_one_charge(
     assert sim.money_requests() == 1
 
 
-async def test_payment_engine_lost_create_answer_is_unknown_never_recreated(
+async def test_payment_engine_lost_create_answer_is_found_by_order_id(
+    payment_engine_sim: PaymentEngineSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The create answer is lost: the open batch is searched by orderid, never re-sent."""
+    payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
+    terminal = _terminal(payment_engine_sim, session)
+    txn = await terminal.sale("7.00", reference="order-1", tip="1.00")
+    assert txn.result is TransactionResult.APPROVED
+    assert txn.reference == "order-1"
+    assert (txn.amount, txn.tip, txn.total) == (Decimal("7.00"), Decimal("1.00"), Decimal("8.00"))
+    assert txn.masked_pan
+    assert txn.terminal_id
+    [charge] = payment_engine_sim.charges()
+    assert charge.amount == Decimal("8.00")
+    # Asked again: found again, never a second request.
+    again = await terminal.sale("7.00", reference="order-1")
+    assert again.result is TransactionResult.APPROVED
+    assert payment_engine_sim.money_requests() == 1
+    assert len(payment_engine_sim.charges()) == 1
+
+
+async def test_payment_engine_lost_create_answer_of_a_decline_is_found(
     payment_engine_sim: PaymentEngineSimulator, session: aiohttp.ClientSession
 ) -> None:
     payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
-    terminal = _terminal(payment_engine_sim, session)
-    txn = await terminal.sale("7.00", reference="order-1")
-    # No request key came back: nothing to recover by, and never a second request.
-    assert txn.result is TransactionResult.UNKNOWN
-    assert txn.reference == "order-1"
-    again = await terminal.sale("7.00", reference="order-1")
-    assert again.result is TransactionResult.UNKNOWN
+    txn = await _terminal(payment_engine_sim, session).sale("5.01", reference="order-2")
+    assert txn.result is TransactionResult.DECLINED
+    assert payment_engine_sim.charges() == []
     assert payment_engine_sim.money_requests() == 1
-    # The customer did pay: reporting "declined" would invite a double charge.
+
+
+async def test_payment_engine_lost_create_answer_not_in_the_batch_stays_unknown(
+    session: aiohttp.ClientSession,
+) -> None:
+    """No card before the request's timeout: not in the batch, UNKNOWN with what to check."""
+    # No automatic customer: nobody presents a card.
+    sim = PaymentEngineSimulator(host="127.0.0.64", port=0, customer_delay=0, rate_limit=0)
+    async with sim:
+        sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
+        terminal = _terminal(sim, session, recovery_grace=0.5)
+        txn = await terminal.sale("6.00", reference="order-3", timeout=1.5)
+        assert txn.result is TransactionResult.UNKNOWN
+        assert txn.message is not None
+        assert "order id order-3" in txn.message
+        assert "21146" in txn.message
+        assert sim.money_requests() == 1
+        assert sim.charges() == []
+
+
+async def test_payment_engine_lost_create_with_the_callers_order_id_is_unknown(
+    payment_engine_sim: PaymentEngineSimulator, session: aiohttp.ClientSession
+) -> None:
+    """An order id of the caller's may name other sales too: UNKNOWN, though it was paid."""
+    payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
+    terminal = _terminal(payment_engine_sim, session)
+    txn = await terminal.sale("7.00", reference="order-4", orderid="TABLE-12", timeout=1.0)
+    assert txn.result is TransactionResult.UNKNOWN
+    assert payment_engine_sim.money_requests() == 1
     await wait_until(lambda: bool(payment_engine_sim.charges()))
-    assert len(payment_engine_sim.charges()) == 1
 
 
 async def test_device_service_post_timeout_while_busy_is_recovered(
