@@ -29,7 +29,12 @@ from typing import Any
 import aiohttp
 
 from ..clients.payment_engine import PRODUCTION_URL, PaymentEngineClient
-from ..errors import KineticError, KineticInputError, KineticRateLimitError
+from ..errors import (
+    KineticDeviceBusyError,
+    KineticError,
+    KineticInputError,
+    KineticRateLimitError,
+)
 from ..models.common import TerminalKind, TerminalStatus, Transaction, TransactionType
 from ..models.payment_engine import (
     Address,
@@ -170,6 +175,15 @@ class PaymentEngineTerminal(Terminal):
         while True:
             try:
                 created = await self.client.create_pay_request(params)
+            except KineticDeviceBusyError as err:
+                # 21146: the device still works on a request, ours if an earlier answer
+                # was lost. Nothing was created for this one.
+                raise KineticDeviceBusyError(
+                    "A request is still pending on the device (Payment Engine error 21146): "
+                    "wait until it finishes; if an earlier sale's answer was lost, that sale "
+                    "is still running on the device",
+                    details=err.details,
+                ) from err
             except KineticRateLimitError as err:
                 # A 429 created nothing: wait as told, then ask again while time remains.
                 pause = err.retry_after if err.retry_after is not None else self.poll_interval

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
 
 from custom_components.kinetic.journal import STORAGE_KEY, HomeAssistantJournal
 from kinetic_integration.errors import KineticInputError, UnresolvedTransactionError
@@ -139,3 +141,30 @@ async def test_unwritable_journal_refuses(hass: HomeAssistant) -> None:
     assert record is not None
     assert record.state is JournalState.PENDING
     assert record.claim == "claim-1"
+
+
+async def test_a_write_outlives_the_cancelled_transaction(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Stopping cancels the transaction's task; the write it started still lands."""
+    journal = HomeAssistantJournal(hass)
+    await journal.async_load()
+    await journal.begin(_record("r1"))
+    gate = asyncio.Event()
+    original = Store.async_save
+
+    async def slow_save(store: Store[Any], data: Any) -> None:
+        await gate.wait()  # the disk is slow: the write is under way
+        await original(store, data)
+
+    with patch.object(Store, "async_save", slow_save):
+        update = hass.async_create_task(
+            journal.update("r1", state=JournalState.SENT, claim="claim-1")
+        )
+        await asyncio.sleep(0)
+        update.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await update
+        gate.set()
+        await journal.async_wait_for_writes()
+    assert hass_storage[STORAGE_KEY]["data"]["records"][0]["state"] == "sent"

@@ -465,3 +465,18 @@ async def test_payment_engine_structured_pass_through(
     with pytest.raises(KineticInputError):
         await terminal.sale("9.00", invoice="much-too-long-invoice")
     assert payment_engine_sim.money_requests() == 1
+
+
+async def test_payment_engine_21146_says_a_request_is_still_pending(
+    session: aiohttp.ClientSession,
+) -> None:
+    """A new sale while a request (perhaps one whose answer was lost) still runs."""
+    sim = PaymentEngineSimulator(host="127.0.0.65", port=0, customer_delay=0, rate_limit=0)
+    async with sim:
+        running = asyncio.create_task(_terminal(sim, session).sale("3.00", timeout=10))
+        await wait_until(lambda: sim.money_requests() == 1)
+        with pytest.raises(KineticDeviceBusyError, match="still pending on the device"):
+            await _terminal(sim, session).sale("4.00")
+        await sim.customer("present")
+        assert (await running).result is TransactionResult.APPROVED
+        assert len(sim.charges()) == 1
