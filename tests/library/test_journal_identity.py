@@ -167,7 +167,11 @@ async def test_abandon_releases_the_terminal_but_never_resends(
     journal = str(tmp_path / "cli.sqlite3")
     target = [*cli_target(payment_engine_sim), "--journal", journal, "--json"]
     payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
-    lost = await run_cli(*target, "sale", "4.00", "--reference", "order-lost")
+    # Sent with an order id of the caller's: a lost create answer cannot be found again
+    # by it (it may name other sales), so the outcome stays unknown.
+    lost = await run_cli(
+        *target, "sale", "4.00", "--reference", "order-lost", "--field", "orderid=TABLE-4"
+    )
     assert lost.code == 4
     blocked = await run_cli(*target, "sale", "5.00")
     assert blocked.code == 2
@@ -179,7 +183,9 @@ async def test_abandon_releases_the_terminal_but_never_resends(
     assert released.json["state"] == "abandoned"
     assert (await run_cli(*target, "abandon", "order-lost", "--yes")).code == 2
     # The abandoned reference is still never sent again; resuming only looks it up.
-    again = await run_cli(*target, "sale", "4.00", "--reference", "order-lost")
+    again = await run_cli(
+        *target, "sale", "4.00", "--reference", "order-lost", "--field", "orderid=TABLE-4"
+    )
     assert again.code == 4
     record = await SqliteJournal(journal).get("order-lost")
     assert record is not None
