@@ -168,3 +168,14 @@ def test_the_wheel_check_wants_the_typed_marker_and_static_files_and_no_tests(
     assert f"{wheel} carries demo/" in found
     # No sdist was built here: that is reported too, not passed over.
     assert any(p.startswith("sdists [] != ") for p in found)
+
+
+def test_the_readme_states_the_minimum_home_assistant_of_hacs_json() -> None:
+    minimum = json.loads((ROOT / "hacs.json").read_text())["homeassistant"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"Home Assistant {minimum} or newer" in readme
+    # The three ways to install, each in the installation section.
+    section = readme[readme.index("## Installation in Home Assistant") :]
+    section = section[: section.index("\n## ", 1)]
+    for way in ("Custom repositories", "kinetic.zip", "pip install kinetic-integration"):
+        assert way in section, way
