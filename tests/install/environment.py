@@ -9,9 +9,9 @@ Which Home Assistant, on which Python, comes from the environment (defaults in b
     the interpreter that creates the environment [the interpreter .venv was made from];
 ``KINETIC_INSTALL_RUNNER``
     a command prefix that runs commands where that interpreter lives, e.g. a wrapper that
-    enters a chroot [none: run here]. The runner must see this repository at the same
-    path, keep the working directory and the loopback network, and exec the command (so
-    signals reach it).
+    enters a chroot [none: run here]; a relative path is relative to the repository. The
+    runner must see this repository at the same path, keep the working directory and the
+    loopback network, and exec the command (so signals reach it).
 
 The environment is built once per (Python, Home Assistant) under ``.venv-install/`` in the
 repository (ignored by git): ``homeassistant`` is installed with uv, then Home Assistant is
@@ -33,8 +33,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import aiohttp
 
 from demo.hass import HassProcess
 
@@ -90,7 +88,7 @@ class Target:
             ha_version=environ.get("KINETIC_INSTALL_HA_VERSION")
             or importlib.metadata.version("homeassistant"),
             python=environ.get("KINETIC_INSTALL_PYTHON") or base_python(sys.executable),
-            runner=tuple(shlex.split(environ.get("KINETIC_INSTALL_RUNNER", ""))),
+            runner=_runner(environ.get("KINETIC_INSTALL_RUNNER", "")),
         )
 
     def command(self, *args: str | Path) -> list[str]:
@@ -120,6 +118,14 @@ class Target:
     def python_version(self) -> str:
         """Return the target interpreter's ``X.Y.Z``."""
         return self.run(self.python, "-c", "import platform; print(platform.python_version())")
+
+
+def _runner(words: str) -> tuple[str, ...]:
+    """Split the runner; a relative path in it is relative to the repository (scripts/x)."""
+    runner = shlex.split(words)
+    if runner and "/" in runner[0] and not Path(runner[0]).is_absolute():
+        runner[0] = str(ROOT / runner[0])
+    return tuple(runner)
 
 
 def base_python(python: str) -> str:
@@ -199,6 +205,7 @@ async def _first_start(target: Target, venv: Path, host: str, port: int) -> None
     )
     try:
         await hass.start(within=900)
+        await wait_started(config, within=900)
     finally:
         await hass.stop()
     log = (config / "home-assistant.log").read_text(encoding="utf-8")
@@ -246,15 +253,17 @@ def copy_environment(template: Path, dest: Path) -> Path:
     return dest
 
 
-async def wait_http(url: str, within: float) -> None:
-    """Wait until ``url`` answers at all (any status)."""
+async def wait_started(config_dir: Path, within: float = 300) -> None:
+    """Wait until Home Assistant's log says it finished starting.
+
+    Newer releases answer HTTP before bootstrap is done; stopping then would cut short
+    what the first start installs.
+    """
+    log = config_dir / "home-assistant.log"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    async with aiohttp.ClientSession() as session:
-        while loop.time() < deadline:
-            try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)):
-                    return
-            except (aiohttp.ClientError, TimeoutError):
-                await asyncio.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {within:.0f} s")
+    while loop.time() < deadline:
+        if log.exists() and "Home Assistant initialized" in log.read_text(encoding="utf-8"):
+            return
+        await asyncio.sleep(0.2)
+    raise CleanEnvironmentError(f"Home Assistant did not finish starting within {within:.0f} s")

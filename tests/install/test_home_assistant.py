@@ -36,6 +36,7 @@ from .environment import (
     copy_environment,
     ensure_template,
     installed,
+    wait_started,
     write_config,
 )
 from .index import serve_index, write_simple_index
@@ -130,6 +131,7 @@ async def test_home_assistant_installs_the_library_and_sells(
                 try:
                     with timed("start Home Assistant"):
                         await hass.start(within=300)
+                        await wait_started(config)
                     async with aiohttp.ClientSession() as session:
                         api = HassApi(session, url)
                         await api.create_owner(OWNER)
@@ -160,7 +162,7 @@ async def test_home_assistant_installs_the_library_and_sells(
     # Home Assistant installed the requirement itself, with uv, and said so.
     assert f"Attempting install of {requirement}" in text
     assert any("Running uv pip command" in line and requirement in line for line in lines)
-    assert "Unable to install package" not in text
+    assert f"Unable to install package {requirement}" not in text
     # ... from our index: uv fetched the project page and the wheel there.
     wheel_path = f"/files/{dist.wheel.name}"
     assert "GET /simple/kinetic-integration/ 200" in index.requests, index.requests
