@@ -97,6 +97,7 @@ class Target:
 
     def run(self, *args: str | Path, timeout: float = 600) -> str:
         """Run a command there; return its output, or raise with it."""
+        WORK.mkdir(exist_ok=True)
         done = subprocess.run(  # noqa: S603 - our own argv
             self.command(*args),
             # Not the repository: `python -c` imports from the working directory, where
