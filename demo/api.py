@@ -74,23 +74,27 @@ class HassApi:
         )
         self._token = token["access_token"]
 
+    async def create_owner(self, user: DemoUser) -> None:
+        """Onboarding's first step: create the owner account, and sign in as it."""
+        created = await self._json(
+            "POST",
+            "/api/onboarding/users",
+            json={
+                "client_id": self.client_id,
+                "name": user.name,
+                "username": user.username,
+                "password": user.password,
+                "language": user.language,
+            },
+            auth=False,
+        )
+        await self._exchange(created["auth_code"])
+
     async def onboard(self, user: DemoUser) -> None:
         """Create the owner account and answer the remaining onboarding steps."""
         left = await self.onboarding_steps_left()
         if "user" in left:
-            created = await self._json(
-                "POST",
-                "/api/onboarding/users",
-                json={
-                    "client_id": self.client_id,
-                    "name": user.name,
-                    "username": user.username,
-                    "password": user.password,
-                    "language": user.language,
-                },
-                auth=False,
-            )
-            await self._exchange(created["auth_code"])
+            await self.create_owner(user)
         else:
             await self.login(user)
         if "core_config" in left:
@@ -158,6 +162,13 @@ class HassApi:
             if response.status >= 400:
                 raise DemoSetupError(f"template: HTTP {response.status}")
             return await response.text()
+
+    async def call_service(
+        self, domain: str, service: str, data: Mapping[str, Any], *, return_response: bool = False
+    ) -> Any:
+        """Call an action through ``POST /api/services``; with its response if asked for."""
+        query = "?return_response" if return_response else ""
+        return await self._json("POST", f"/api/services/{domain}/{service}{query}", json=data)
 
     # --- config entries -----------------------------------------------------------
 

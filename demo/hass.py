@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -18,29 +19,52 @@ class HassStartError(RuntimeError):
 
 
 class HassProcess:
-    """``python -m homeassistant -c CONFIG`` from this interpreter's environment."""
+    """``python -m homeassistant -c CONFIG``, by default from this interpreter's environment.
 
-    def __init__(self, config_dir: Path, *, url: str, log: IO[bytes] | None = None) -> None:
+    ``python`` names another environment's interpreter, as a command (a prefix such as a
+    chroot wrapper may come first); ``install_requirements`` lets Home Assistant install
+    integrations' requirements as a real installation does (the demo never does); ``env``
+    replaces this process's environment; ``cwd`` is where it starts (``python -m`` puts
+    that folder first on the import path).
+    """
+
+    def __init__(
+        self,
+        config_dir: Path,
+        *,
+        url: str,
+        log: IO[bytes] | None = None,
+        python: Sequence[str] = (sys.executable,),
+        install_requirements: bool = False,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         """Plan the process; nothing runs until :meth:`start`."""
         self.config_dir = config_dir
         self.url = url
         self._log = log
+        self._python = tuple(python)
+        self._install_requirements = install_requirements
+        self._env = dict(os.environ if env is None else env)
+        self._cwd = cwd
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self, within: float = 180.0) -> None:
         """Start Home Assistant and wait until its API answers (the first start is slowest)."""
+        # The demo's environment has everything; never install at run time there.
+        skip_pip = () if self._install_requirements else ("--skip-pip",)
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
+            *self._python,
             "-m",
             "homeassistant",
             "--config",
             str(self.config_dir),
-            # Everything it needs is in this environment; never install at run time.
-            "--skip-pip",
+            *skip_pip,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**self._env, "PYTHONUNBUFFERED": "1"},
+            cwd=self._cwd,
             # Its own process group: Ctrl-C reaches us once, and we stop it in order.
             start_new_session=True,
         )

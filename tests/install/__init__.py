@@ -1,0 +1,1 @@
+"""Installing the released artefacts as users do: HACS zip + Home Assistant, and pip."""
