@@ -75,7 +75,11 @@ class HassApi:
         self._token = token["access_token"]
 
     async def create_owner(self, user: DemoUser) -> None:
-        """Onboarding's first step: create the owner account, and sign in as it."""
+        """Onboarding's first step only: create the owner account and sign in as it.
+
+        Enough for the API; the later steps (which add internet-bound integrations) are
+        left undone.
+        """
         created = await self._json(
             "POST",
             "/api/onboarding/users",
@@ -166,9 +170,30 @@ class HassApi:
     async def call_service(
         self, domain: str, service: str, data: Mapping[str, Any], *, return_response: bool = False
     ) -> Any:
-        """Call an action through ``POST /api/services``; with its response if asked for."""
-        query = "?return_response" if return_response else ""
-        return await self._json("POST", f"/api/services/{domain}/{service}{query}", json=data)
+        """Call an action through the REST API; with ``return_response``, return its answer."""
+        path = f"/api/services/{domain}/{service}" + ("?return_response" if return_response else "")
+        answer = await self._json("POST", path, json=dict(data))
+        return answer["service_response"] if return_response else answer
+
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """Return an entity's state object."""
+        found: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")
+        return found
+
+    async def websocket(self, command: Mapping[str, Any]) -> Any:
+        """Send one websocket command (e.g. ``repairs/list_issues``); return its result."""
+        ws_url = self.url.replace("http", "ws", 1) + "/api/websocket"
+        async with self._session.ws_connect(ws_url) as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self._token})
+            authorised = await ws.receive_json()
+            if authorised.get("type") != "auth_ok":
+                raise DemoSetupError(f"websocket: {authorised.get('type')}")
+            await ws.send_json({"id": 1, **command})
+            answer = await ws.receive_json()
+        if not answer.get("success"):
+            raise DemoSetupError(f"websocket {command.get('type')}: {answer.get('error')}")
+        return answer["result"]
 
     # --- config entries -----------------------------------------------------------
 

@@ -48,11 +48,15 @@ class HassProcess:
         self._env = dict(os.environ if env is None else env)
         self._cwd = cwd
         self._process: asyncio.subprocess.Process | None = None
+        # SIGTERM already sent: Home Assistant then drops its handler, so a second one
+        # would kill it on the spot instead of letting it stop in order.
+        self._terminated = False
 
     async def start(self, within: float = 180.0) -> None:
         """Start Home Assistant and wait until its API answers (the first start is slowest)."""
         # The demo's environment has everything; never install at run time there.
         skip_pip = () if self._install_requirements else ("--skip-pip",)
+        self._terminated = False
         self._process = await asyncio.create_subprocess_exec(
             *self._python,
             "-m",
@@ -88,19 +92,32 @@ class HassProcess:
                 await asyncio.sleep(0.5)
         raise HassStartError(f"Home Assistant did not answer on {self.url} within {within:.0f} s")
 
-    async def stop(self, within: float = 30.0) -> None:
-        """Ask it to stop (SIGTERM, as a service manager would), then kill it if it hangs."""
-        process, self._process = self._process, None
-        if process is None or process.returncode is not None:
+    def terminate(self) -> None:
+        """Send SIGTERM now, without waiting (safe in a callback); :meth:`stop` waits."""
+        process = self._process
+        if process is None or process.returncode is not None or self._terminated:
             return
+        self._terminated = True
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
+
+    async def stop(self, within: float = 30.0) -> int | None:
+        """Ask it to stop (SIGTERM, as a service manager would), then kill it if it hangs.
+
+        Returns its exit code (None if it was not running); a kill shows as -9.
+        """
+        process = self._process
+        if process is None:
+            return None
+        self.terminate()
+        self._process = None
         try:
             await asyncio.wait_for(process.wait(), within)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+        return process.returncode
 
     @property
     def running(self) -> bool:

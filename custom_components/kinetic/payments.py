@@ -333,8 +333,13 @@ class KineticPayments:
         announcement) are announced now, marked ``recovered``.
         """
         outcomes = await self._async_settle()
+        # Settled just now: announced already, or (during Home Assistant's startup) once
+        # it has started; either way not again here.
+        settled = {outcome.operation.reference for outcome in outcomes}
         identity = await self.terminal.resolve_identity()
         for record in self.journal.unannounced(identity):
+            if record.reference in settled:
+                continue
             LOGGER.debug("Announcing %s, final but never announced", record.reference)
             outcomes.append(
                 await self._async_run(

@@ -151,7 +151,7 @@ async def test_home_assistant_installs_the_library_and_sells(
     finally:
         await sim.stop()
 
-    sale = answer["service_response"]
+    sale = answer
     assert sale["result"] == "approved", sale
     assert sale["amount"] == "12.00"
     # Exactly one charge reached the (simulated) acquirer.

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kinetic.const import DATA_JOURNAL
@@ -36,19 +37,45 @@ async def stop(hass: HomeAssistant, entries: list[MockConfigEntry]) -> None:
     await hass.async_block_till_done()
 
 
-async def start(hass: HomeAssistant, entries: list[MockConfigEntry]) -> None:
-    """Start: a new journal read from storage, every entry set up (recovery runs)."""
+async def start(
+    hass: HomeAssistant, entries: list[MockConfigEntry], *, booting: bool = False
+) -> None:
+    """Start: a new journal read from storage, every entry set up (recovery runs).
+
+    ``booting`` sets the entries up as Home Assistant's own start does: not running yet
+    (automations attach their triggers only once it started), then started.
+    """
     journal = HomeAssistantJournal(hass)
     await journal.async_load()
     hass.data[DATA_JOURNAL] = journal
+    if booting:
+        hass.set_state(CoreState.not_running)
     for entry in entries:
         await setup_entry(hass, entry)
+    if booting:
+        hass.set_state(CoreState.running)
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+        await hass.async_block_till_done()
 
 
-async def restart(hass: HomeAssistant, entries: list[MockConfigEntry]) -> None:
+async def announcements_done() -> None:
+    """Wait for the announcements put off until Home Assistant started.
+
+    They wait for Home Assistant to settle first, so the restart's own task (which Home
+    Assistant counts) must be over before this is awaited.
+    """
+    pending = [
+        task for task in asyncio.all_tasks() if task.get_name().startswith("kinetic announce ")
+    ]
+    await asyncio.gather(*pending)
+
+
+async def restart(
+    hass: HomeAssistant, entries: list[MockConfigEntry], *, booting: bool = False
+) -> None:
     """Stop, then start."""
     await stop(hass, entries)
-    await start(hass, entries)
+    await start(hass, entries, booting=booting)
 
 
 def is_answer(changes: dict[str, Any]) -> bool:
@@ -71,8 +98,12 @@ class StopAt:
         when: str,
         *,
         matches: Callable[[dict[str, Any]], bool] = is_answer,
+        booting: bool = False,
     ) -> None:
-        """Arm the stop; ``matches`` picks the write (by its keyword arguments)."""
+        """Arm the stop; ``matches`` picks the write (by its keyword arguments).
+
+        ``booting``: the start after it is as Home Assistant's own (see :func:`start`).
+        """
         assert when in ("before_write", "after_write")
         self.hass = hass
         self.entries = entries
@@ -89,7 +120,7 @@ class StopAt:
             result = None
             if self.when == "after_write":
                 result = await original(journal, reference, **changes)
-            self.restarted = hass.async_create_task(restart(hass, entries))
+            self.restarted = hass.async_create_task(restart(hass, entries, booting=booting))
             # Blocked until the stop cancels this transaction's task.
             await asyncio.Event().wait()
             return result  # pragma: no cover - never reached

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
@@ -27,7 +27,7 @@ from kinetic_integration.simulator import (
 )
 
 from .conftest import setup_entry
-from .restart import StopAt, restart
+from .restart import StopAt, announcements_done, restart
 from .test_payments import GO_EVENT, sale
 
 DS_POST = "/DeviceService/Kinetic/Transaction"
@@ -83,6 +83,44 @@ async def test_approved_sale_is_announced_after_a_stop(
     # Announced is noted: the next start does not announce it again.
     await restart(hass, entries)
     assert len([event for event in events if event.data["reference"] == reference]) == 1
+
+
+@pytest.mark.parametrize("when", ["before_write", "after_write"])
+async def test_recovered_while_home_assistant_starts_is_announced_once_when_started(
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+    go_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+) -> None:
+    """Recovered during Home Assistant's own start: announced once, after it started.
+
+    Automations attach their triggers when Home Assistant has started, so an event fired
+    while entries set up reaches none of them. Stopped before the write, the record is
+    settled during the start and still unannounced; it must not be announced a second
+    time as "final, never announced" (tests/e2e/test_real_restart.py found that).
+    """
+    await setup_entry(hass, go_entry)
+    events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
+    fired_before_started: list[str] = []
+
+    @callback
+    def _while_starting(event: Event) -> None:
+        if hass.state is not CoreState.running:
+            fired_before_started.append(event.data["reference"])
+
+    hass.bus.async_listen(EVENT_TRANSACTION_COMPLETED, _while_starting)
+    stop = StopAt(hass, [go_entry], monkeypatch, when, booting=True)
+    answer = await sale(hass, go_entry, amount="16.00", table="4", wait=False)
+    await stop.wait()
+    await announcements_done()
+
+    reference = answer["reference"]
+    assert fired_before_started == []
+    announced = [event.data for event in events if event.data["reference"] == reference]
+    assert [(data["result"], data["recovered"]) for data in announced] == [("approved", True)]
+    assert _journal(hass).details(reference)[ANNOUNCED] is True
+    assert len(go_sim.charges()) == 1
 
 
 async def test_normal_sale_is_not_announced_again_at_start(
