@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -232,9 +237,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
             data = {CONF_KIND: str(kind), **user_input}
             if identity := await _async_try(self, data, errors):
                 await self.async_set_unique_id(identity.unique_id, raise_on_progress=False)
-                self._abort_if_unique_id_configured(
-                    updates={CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
-                )
+                self._abort_if_configured({CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]})
                 return self.async_create_entry(title=identity.title, data=data)
         suggested = user_input or {
             key: value for key, value in self._discovered.items() if key != CONF_KIND
@@ -282,7 +285,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = {**self._payment_engine, CONF_DEVICE_KEY: user_input[CONF_DEVICE_KEY]}
             await self.async_set_unique_id(data[CONF_DEVICE_KEY], raise_on_progress=False)
-            self._abort_if_unique_id_configured(updates=self._payment_engine)
+            self._abort_if_configured(self._payment_engine)
             if identity := await _async_try(self, data, errors):
                 return self.async_create_entry(title=identity.title, data=data)
         options = [
@@ -350,7 +353,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
         # DeviceService has no serial in its API: its entries are known by address.
         unique_id = serial if serial and terminal_kind is TerminalKind.KINETIC_GO else None
         await self.async_set_unique_id(unique_id or f"{host}:{port}")
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        self._abort_if_configured({CONF_HOST: host, CONF_PORT: port})
         self._discovered = {
             CONF_KIND: terminal_kind,
             CONF_HOST: host,
@@ -379,9 +382,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
                     return self.async_abort(reason="wrong_device")
                 # Without an announced serial the flow was known by address until now.
                 await self.async_set_unique_id(identity.unique_id, raise_on_progress=False)
-                self._abort_if_unique_id_configured(
-                    updates={CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
-                )
+                self._abort_if_configured({CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]})
                 return self.async_create_entry(title=identity.title, data=data)
         return self.async_show_form(
             step_id="discovery_confirm",
@@ -392,6 +393,33 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
                 "host": f"{self._discovered[CONF_HOST]}:{self._discovered[CONF_PORT]}",
             },
             errors=errors,
+        )
+
+    # --- updating an existing entry ----------------------------------------------
+    # A loaded entry has an update listener (it reloads the entry when its data or options
+    # change). Home Assistant 2026.x reports a flow that asks it to reload such an entry
+    # too, so the flows reload only entries without one, and leave the rest to it.
+
+    def _abort_if_configured(self, updates: dict[str, Any]) -> None:
+        """Abort when this terminal has an entry already, taking its new address."""
+        assert self.unique_id is not None
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, self.unique_id)
+        self._abort_if_unique_id_configured(
+            updates=updates,
+            reload_on_update=entry is None or not entry.update_listeners,
+        )
+
+    def _update_reload_and_abort(
+        self, entry: KineticConfigEntry, data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Store the new data, make sure the entry starts again with it, and finish."""
+        changed = self.hass.config_entries.async_update_entry(entry, data=dict(data))
+        if not (changed and entry.update_listeners):
+            # Unchanged data (a retry with the same credentials) or an entry that is not
+            # loaded: no listener reloads it, so the flow does, as the user expects.
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(
+            reason="reauth_successful" if self.source == SOURCE_REAUTH else "reconfigure_successful"
         )
 
     # --- reauth and reconfigure --------------------------------------------------
@@ -412,7 +440,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
             if identity := await _async_try(self, data, errors):
                 await self.async_set_unique_id(identity.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+                return self._update_reload_and_abort(entry, {**entry.data, **user_input})
         schema = (
             _payment_engine_auth_schema()
             if kind is TerminalKind.PAYMENT_ENGINE
@@ -440,7 +468,7 @@ class KineticConfigFlow(ConfigFlow, domain=DOMAIN):
             if identity := await _async_try(self, data, errors):
                 await self.async_set_unique_id(identity.unique_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data=data)
+                return self._update_reload_and_abort(entry, data)
         schema = (
             PAYMENT_ENGINE_SCHEMA if kind is TerminalKind.PAYMENT_ENGINE else _local_schema(kind)
         )

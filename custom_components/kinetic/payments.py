@@ -115,9 +115,14 @@ class KineticPayments:
     @property
     def device_id(self) -> str | None:
         """The device registry id of this terminal."""
-        unique_id = self.entry.unique_id or self.entry.entry_id
-        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, unique_id)})
-        return device.id if device is not None else None
+        identifier = (DOMAIN, self.entry.unique_id or self.entry.entry_id)
+        # Looked up among this entry's own devices: the same call on every supported Home
+        # Assistant (2026.x deprecates async_get_device; 2025.4 lacks its successors).
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+            if identifier in device.identifiers:
+                return device.id
+        return None
 
     # --- before anything is sent ------------------------------------------------------
 

@@ -131,16 +131,13 @@ def _amount(value: Any) -> Any:
 
 def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
     """Return the payments of the loaded ``kinetic`` entry behind a device, or refuse."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="device_not_found",
-            translation_placeholders={"device_id": device_id},
-        )
-    for entry_id in device.config_entries:
-        entry: KineticConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
+    registry = dr.async_get(hass)
+    # The entry that owns the device, found from our entries' devices: reading
+    # DeviceEntry.config_entries is deprecated in 2026.x, and 2025.4 has no config_entry_id.
+    entries: list[KineticConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    for entry in entries:
+        owned = dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if not any(device.id == device_id for device in owned):
             continue
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(

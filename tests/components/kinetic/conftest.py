@@ -14,6 +14,7 @@ import pytest
 import pytest_socket
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -207,3 +208,19 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Set up an entry and wait until Home Assistant is idle."""
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def terminal_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """Return the registered device of an entry's terminal.
+
+    Found among the entry's own devices, the one lookup that neither Home Assistant 2025.4
+    lacks nor 2026.x reports as deprecated (``async_get_device``).
+    """
+    registry = dr.async_get(hass)
+    identifier = (DOMAIN, str(entry.unique_id))
+    [device] = [
+        device
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if identifier in device.identifiers
+    ]
+    return device

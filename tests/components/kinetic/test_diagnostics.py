@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -17,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.kinetic.const import DOMAIN
 from kinetic_integration.simulator import KineticGoSimulator, PaymentEngineSimulator
 
-from .conftest import setup_entry
+from .conftest import setup_entry, terminal_device
 
 
 async def test_diagnostics_kinetic_go(
@@ -54,8 +53,7 @@ async def test_diagnostics_include_the_journal(
 ) -> None:
     """The journal's records of this terminal are included, card data masked away."""
     await setup_entry(hass, go_entry)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(go_entry.unique_id))})
-    assert device is not None
+    device = terminal_device(hass, go_entry)
     answer = await hass.services.async_call(
         DOMAIN,
         "start_sale",

@@ -12,9 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.kinetic.const import DOMAIN
-
-from .conftest import setup_entry
+from .conftest import setup_entry, terminal_device
 
 # "Sales today" reports the local midnight it counts from: a fixed day keeps it stable.
 pytestmark = pytest.mark.freeze_time("2026-01-02 12:00:00+00:00", tick=True)
@@ -32,8 +30,7 @@ async def _snapshot(
     with patch("custom_components.kinetic.PLATFORMS", [platform]):
         await setup_entry(hass, entry)
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
-    assert device is not None
+    device = terminal_device(hass, entry)
     assert device == snapshot(name="device")
 
 

@@ -31,16 +31,14 @@ from kinetic_integration.simulator import (
     PaymentEngineSimulator,
 )
 
-from .conftest import setup_entry
+from .conftest import setup_entry, terminal_device
 
 GO_EVENT = "event.kinetic_go_2_kg2sim0001_transaction"
 
 
 def device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     """Return the device registry id of an entry's terminal."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
-    assert device is not None
-    return device.id
+    return terminal_device(hass, entry).id
 
 
 async def sale(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> dict[str, Any]:

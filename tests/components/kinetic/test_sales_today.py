@@ -13,7 +13,6 @@ from freezegun import freeze_time
 from homeassistant.components.sensor import ATTR_LAST_RESET, ATTR_STATE_CLASS
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -25,7 +24,7 @@ from kinetic_integration.models.common import TransactionResult, TransactionType
 from kinetic_integration.simulator import KineticGoSimulator
 from tests.log_hygiene import register_secret
 
-from .conftest import go_data, setup_entry
+from .conftest import go_data, setup_entry, terminal_device
 
 # Our own loopback addresses (no other HA test uses them); ephemeral ports.
 FRONT_HOST = "127.0.0.70"
@@ -82,8 +81,7 @@ async def front(hass: HomeAssistant, front_sim: KineticGoSimulator) -> MockConfi
 async def _call(
     hass: HomeAssistant, entry: MockConfigEntry, action: str, **data: Any
 ) -> dict[str, Any]:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
-    assert device is not None
+    device = terminal_device(hass, entry)
     response = await hass.services.async_call(
         DOMAIN,
         action,
