@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from homeassistant.const import MAJOR_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 
@@ -39,5 +41,21 @@ async def test_actions_are_documented(hass: HomeAssistant, loopback: None) -> No
         for field in english[name]["fields"].values():
             assert field["name"]
             assert field["description"]
+    # What the frontend shows: the translated names, from the translations Home Assistant
+    # serves (the same on every release).
+    served = await async_get_translations(hass, "en", "services", {DOMAIN})
+    assert served[f"component.{DOMAIN}.services.start_sale.name"] == "Start sale"
+    assert served[f"component.{DOMAIN}.services.start_sale.fields.amount.name"] == "Amount"
+    # The action descriptions: every action with its documented fields. Home Assistant
+    # 2025.x merges the translated names into them; 2026.x leaves names to the
+    # translations (services.yaml carries none).
     descriptions = await async_get_all_descriptions(hass)
-    assert descriptions[DOMAIN]["start_sale"]["name"] == "Start sale"
+    assert set(descriptions[DOMAIN]) == registered
+    for name, spec in documented.items():
+        assert set(descriptions[DOMAIN][name]["fields"]) == set(spec["fields"]), name
+    start_sale = descriptions[DOMAIN]["start_sale"]
+    assert start_sale["response"] == {"optional": True}
+    if MAJOR_VERSION < 2026:
+        assert start_sale["name"] == "Start sale"
+    else:
+        assert "name" not in start_sale
