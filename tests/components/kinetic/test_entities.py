@@ -27,7 +27,7 @@ from .conftest import setup_entry, terminal_device
 pytestmark = pytest.mark.freeze_time("2026-01-02 12:00:00+00:00", tick=True)
 
 
-class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
+class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):  # type: ignore[misc]
     """Home Assistant's snapshot format, in a folder of the running release line."""
 
     @classmethod
