@@ -28,11 +28,31 @@ def validate(schema: vol.Schema, data: Any, what: str) -> dict[str, Any]:
     try:
         result = schema(data)
     except vol.Invalid as err:
-        # voluptuous names the path but not the value, so card data cannot leak here.
-        raise KineticInvalidResponseError(f"Unexpected {what}: {err}") from err
+        raise KineticInvalidResponseError(f"Unexpected {what}: {describe(err)}") from err
     if not isinstance(result, dict):  # pragma: no cover - every schema here is a dict
         raise KineticInvalidResponseError(f"Unexpected {what}")
     return result
+
+
+def describe(err: vol.Invalid) -> str:
+    """Word a validation error the same on voluptuous and on probatio.
+
+    Home Assistant 2026.x installs probatio as ``voluptuous``; its errors carry the same
+    classes, paths and (mostly) messages, but print differently. Our message is built from
+    the parts both share: the first error's message and the path of keys to it, never the
+    value (so card data cannot leak here).
+    """
+    errors = getattr(err, "errors", None) or [err]
+    first = errors[0]
+    if isinstance(first, vol.DictInvalid):
+        message = "expected a dictionary"  # probatio: "expected a mapping"
+    elif isinstance(first, vol.RequiredFieldInvalid):
+        message = "required key not provided"
+    else:
+        message = str(first.error_message)
+    if not first.path:
+        return message
+    return message + " @ data" + "".join(f"[{part!r}]" for part in first.path)
 
 
 def _as_int(value: Any) -> int:
