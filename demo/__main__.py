@@ -68,7 +68,7 @@ def summary(demo: Demo) -> str:
         user = demo.settings.user
         shown = demo.hass_url.replace("127.0.0.1", "localhost")
         lines += [
-            f"Home Assistant: {shown}",
+            f"Home Assistant {demo.hass_version}: {shown}",
             f"  sign in as {user.username!r} with password {user.password!r}",
             f"  dashboard:    {shown}/kinetic-demo/0",
             f"  devices:      {shown}/config/integrations/integration/kinetic",

@@ -195,6 +195,29 @@ class HassApi:
             raise DemoSetupError(f"websocket {command.get('type')}: {answer.get('error')}")
         return answer["result"]
 
+    async def confirm_http_config(self) -> bool:
+        """Keep the HTTP settings of configuration.yaml (Home Assistant 2026.x asks).
+
+        Since 2026.x Home Assistant takes them as a *pending* configuration that reverts
+        after five minutes unless confirmed (the frontend asks the user in a dialog) - to
+        port 8123 on every address, which a loopback demo must not do. Returns whether
+        there was something to confirm; releases without the command (2025.x) have not.
+        """
+        try:
+            config = await self.websocket({"type": "http/config"})
+        except DemoSetupError:
+            return False  # No such command: the YAML settings simply apply.
+        pending = config["pending"]
+        if pending is None or pending.get("error") is not None:
+            return False
+        await self.websocket({"type": "http/config/promote"})
+        return True
+
+    async def version(self) -> str:
+        """Return the running Home Assistant's version."""
+        config: dict[str, Any] = await self._json("GET", "/api/config")
+        return str(config["version"])
+
     # --- config entries -----------------------------------------------------------
 
     async def entries(self) -> list[dict[str, Any]]:

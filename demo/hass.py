@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 import signal
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +20,41 @@ class HassStartError(RuntimeError):
     """Home Assistant did not come up (its log says why)."""
 
 
+ROOT = Path(__file__).resolve().parents[1]
+#: The newest Home Assistant's environment, made by scripts/setup where Python 3.14 is.
+NEWEST = ROOT / ".venv314-hass"
+
+
+def hass_python() -> list[str]:
+    """Return the command of the Python that runs Home Assistant.
+
+    ``KINETIC_HASS_PYTHON`` names it, as a command line (``.venv/bin/python`` for the
+    declared minimum). Otherwise the newest Home Assistant where ``scripts/setup`` made its
+    environment (run through ``scripts/py314``, which enters the Python 3.14 root when
+    there is one), else this interpreter, whose environment has the declared minimum.
+    """
+    configured = os.environ.get("KINETIC_HASS_PYTHON", "").strip()
+    if configured:
+        return shlex.split(configured)
+    if (NEWEST / ".kinetic-setup").exists():
+        return [str(ROOT / "scripts" / "py314"), str(NEWEST / "bin" / "python")]
+    return [sys.executable]
+
+
+def hass_version() -> str:
+    """Return the version of the Home Assistant that :func:`hass_python` runs."""
+    done = subprocess.run(  # noqa: S603 - our own environment's Python
+        [*hass_python(), "-c", "from homeassistant.const import __version__; print(__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return done.stdout.strip()
+
+
 class HassProcess:
-    """``python -m homeassistant -c CONFIG``, by default from this interpreter's environment.
+    """``python -m homeassistant -c CONFIG``, by default with the Python of :func:`hass_python`.
 
     ``python`` names another environment's interpreter, as a command (a prefix such as a
     chroot wrapper may come first); ``install_requirements`` lets Home Assistant install
@@ -34,7 +69,7 @@ class HassProcess:
         *,
         url: str,
         log: IO[bytes] | None = None,
-        python: Sequence[str] = (sys.executable,),
+        python: Sequence[str] | None = None,
         install_requirements: bool = False,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
@@ -43,7 +78,7 @@ class HassProcess:
         self.config_dir = config_dir
         self.url = url
         self._log = log
-        self._python = tuple(python)
+        self._python = tuple(python) if python else tuple(hass_python())
         self._install_requirements = install_requirements
         self._env = dict(os.environ if env is None else env)
         self._cwd = cwd

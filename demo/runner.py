@@ -48,6 +48,8 @@ class Demo:
     settings: DemoSettings
     fleet: Fleet
     hass_url: str | None = None
+    #: The version of the Home Assistant started (the newest, or the declared minimum).
+    hass_version: str | None = None
     new_config: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
     #: Signed in as the demo user while the demo runs.
@@ -112,6 +114,7 @@ async def _configure(demo: Demo, api: HassApi) -> None:
     added only while the integration has none.
     """
     await api.onboard(demo.settings.user)
+    await api.confirm_http_config()
     demo.entries = await api.entries()
     if demo.entries:
         return
@@ -155,5 +158,6 @@ async def run_demo(settings: DemoSettings) -> AsyncIterator[Demo]:
             session = await stack.enter_async_context(aiohttp.ClientSession())
             demo.api = HassApi(session, url)
             await _configure(demo, demo.api)
+            demo.hass_version = await demo.api.version()
             demo.hass_url = url
         yield demo

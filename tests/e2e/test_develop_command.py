@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.hass import hass_version
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timeout(300)
@@ -62,7 +64,8 @@ async def test_develop_runs_the_demo_stops_on_ctrl_c_and_reuses_it(tmp_path: Pat
     port = _free_port()
 
     first = await _run_until_ready_then_ctrl_c(config_dir, port)
-    assert f"http://localhost:{port}" in first
+    # It says which Home Assistant it started (the newest where Python 3.14 is).
+    assert f"Home Assistant {hass_version()}: http://localhost:{port}" in first
     assert "sign in as 'demo' with password 'kinetic-demo'" in first
     assert first.count("/_sim/ui") == 4
     assert "Stopped." in first
