@@ -224,7 +224,12 @@ class Device:
     def cancel(self, *, by: str = "api") -> bool:
         """Cancel the transaction waiting for the customer; False if none can be."""
         txn = self.current
-        if txn is None or txn.step not in (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN):
+        if txn is None:
+            return False
+        # Just delivered, not yet prompting for the card: nothing is processing yet, and
+        # the cancel waits for the prompt (a cancel racing the first screen must not fail).
+        starting = txn.step is Step.STARTING and txn.needs_card
+        if not starting and txn.step not in (Step.WAITING_FOR_CARD, Step.WAITING_FOR_PIN):
             return False
         txn.actions.put_nowait(f"cancel:{by}")
         return True
