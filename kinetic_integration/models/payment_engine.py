@@ -8,6 +8,7 @@ card only the masked number, the card type and the entry mode are kept.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -389,6 +390,19 @@ class PeTransaction:
         code = (self.result_code or "").strip().upper()
         return _RESULT_CODES.get(code, TransactionResult.UNKNOWN)
 
+    def onto(self, base: Transaction) -> Transaction:
+        """Return ``base`` with what this transaction tells (card, auth code, its key)."""
+        return dataclasses.replace(
+            base,
+            auth_code=self.authcode,
+            masked_pan=self.masked_pan,
+            card_network=self.card_type,
+            entry_mode=self.entry_mode,
+            terminal_id=self.key,
+            message=self.error or self.result,
+            is_duplicate=self.is_duplicate,
+        )
+
     @property
     def moved(self) -> Decimal | None:
         """The amount this transaction moved (``auth_amount`` of a partial approval)."""
@@ -471,22 +485,16 @@ class PayRequest:
         txn_type = type
         if txn_type is None and txn is not None and txn.type:
             txn_type = _COMMAND_TYPES.get(txn.type.strip().lower().removeprefix("cc:"))
-        return Transaction(
+        base = Transaction(
             kind=TerminalKind.PAYMENT_ENGINE,
             reference=reference or self.key,
             type=txn_type or TransactionType.SALE,
             result=self.outcome,
             amount=self._amount(amount),
-            auth_code=txn.authcode if txn else None,
-            masked_pan=txn.masked_pan if txn else None,
-            card_network=txn.card_type if txn else None,
-            entry_mode=txn.entry_mode if txn else None,
-            terminal_id=txn.key if txn else None,
             request_key=self.key,
             status=self.status,
-            message=(txn.error or txn.result) if txn else None,
-            is_duplicate=txn.is_duplicate if txn else None,
         )
+        return txn.onto(base) if txn is not None else base
 
     def _amount(self, requested: Decimal | None) -> Decimal | None:
         txn = self.transaction

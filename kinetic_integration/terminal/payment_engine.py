@@ -201,12 +201,21 @@ class PaymentEngineTerminal(Terminal):
         if operation.amount is None:
             # A plain lookup: the request itself says what it was.
             return request.to_transaction(reference=operation.reference)
-        tip = operation.tip
         txn = request.to_transaction(
             reference=operation.reference,
             type=operation.type,
-            amount=operation.amount + (tip or 0),
+            amount=operation.amount + (operation.tip or 0),
         )
+        return PaymentEngineTerminal._with_tip(operation, txn)
+
+    @staticmethod
+    def _with_tip(operation: Operation, txn: Transaction) -> Transaction:
+        """Split the charged amount into the facade's amount and the tip, if there was one.
+
+        The Payment Engine charges the tip as part of ``amount``; the facade's amount is
+        before the tip (as on the Kinetic Go).
+        """
+        tip = operation.tip
         if tip is None:
             return txn
         charged = txn.amount
@@ -267,24 +276,14 @@ class PaymentEngineTerminal(Terminal):
 
     def _from_batch(self, operation: Operation, found: PeTransaction) -> Transaction:
         """Present a transaction found in the batch under our reference."""
-        charged = found.moved
-        tip = operation.tip
-        return Transaction(
+        base = Transaction(
             kind=self.kind,
             reference=operation.reference,
             type=operation.type,
             result=found.outcome,
-            amount=charged - tip if charged is not None and tip is not None else charged,
-            tip=tip,
-            total=charged if tip is not None else None,
-            auth_code=found.authcode,
-            masked_pan=found.masked_pan,
-            card_network=found.card_type,
-            entry_mode=found.entry_mode,
-            terminal_id=found.key,
-            message=found.error or found.result,
-            is_duplicate=found.is_duplicate,
+            amount=found.moved,
         )
+        return self._with_tip(operation, found.onto(base))
 
     @staticmethod
     def _lost_advice(operation: Operation) -> str:

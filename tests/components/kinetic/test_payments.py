@@ -353,7 +353,7 @@ async def test_running_sale_blocks_the_same_table(
     with pytest.raises(ServiceValidationError) as err:
         await sale(hass, go_entry, amount="11.00", table="3")
     assert err.value.translation_key == "duplicate_table"
-    await _until_sent(hass, first["reference"])
+    await until_sent(hass, first["reference"])
     with pytest.raises(HomeAssistantError) as busy:
         await sale(hass, go_entry, amount="11.00", table="4")
     assert busy.value.translation_key == "unresolved_transaction"
@@ -362,7 +362,8 @@ async def test_running_sale_blocks_the_same_table(
     assert len(go_sim.charges()) == 1
 
 
-async def _until_sent(hass: HomeAssistant, reference: str) -> None:
+async def until_sent(hass: HomeAssistant, reference: str) -> None:
+    """Wait until the journal says ``reference`` was sent."""
     for _ in range(500):
         record = await journal(hass).get(reference)
         if record is not None and record.state is JournalState.SENT:
@@ -380,7 +381,7 @@ async def test_reload_in_the_middle_recovers(
         device.customer_delay = 0
     events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
     answer = await sale(hass, go_entry, amount="25.00", table="8", wait=False)
-    await _until_sent(hass, answer["reference"])
+    await until_sent(hass, answer["reference"])
     reload = hass.async_create_task(hass.config_entries.async_reload(go_entry.entry_id))
     await go_sim.customer("present")
     assert await reload
@@ -409,7 +410,7 @@ async def test_interrupted_wait_raises(
             break
         await asyncio.sleep(0.01)
     reference = journal(hass).records()[0].reference
-    await _until_sent(hass, reference)
+    await until_sent(hass, reference)
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     with pytest.raises(HomeAssistantError) as err:
         await waiting

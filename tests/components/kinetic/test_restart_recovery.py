@@ -7,16 +7,14 @@ right after the journal write of the terminal's answer.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kinetic import payments as payments_module
-from custom_components.kinetic.const import DATA_JOURNAL, DOMAIN
-from custom_components.kinetic.journal import ANNOUNCED, HomeAssistantJournal
+from custom_components.kinetic.const import DOMAIN
+from custom_components.kinetic.journal import ANNOUNCED
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED, ISSUE_PREFIX
 from kinetic_integration.journal import JournalState
 from kinetic_integration.models.common import TransactionResult
@@ -28,14 +26,9 @@ from kinetic_integration.simulator import (
 
 from .conftest import setup_entry
 from .restart import StopAt, announcements_done, restart
-from .test_payments import GO_EVENT, sale
+from .test_payments import GO_EVENT, journal, sale, until_sent
 
 DS_POST = "/DeviceService/Kinetic/Transaction"
-
-
-def _journal(hass: HomeAssistant) -> HomeAssistantJournal:
-    found: HomeAssistantJournal = hass.data[DATA_JOURNAL]
-    return found
 
 
 @pytest.mark.parametrize("when", ["before_write", "after_write"])
@@ -71,10 +64,10 @@ async def test_approved_sale_is_announced_after_a_stop(
     announced = [event.data for event in events if event.data["reference"] == reference]
     assert [(data["result"], data["recovered"]) for data in announced] == [("approved", True)]
     assert announced[0]["table"] == "12"
-    record = await _journal(hass).get(reference)
+    record = await journal(hass).get(reference)
     assert record is not None
     assert record.state is JournalState.FINAL
-    assert _journal(hass).details(reference)[ANNOUNCED] is True
+    assert journal(hass).details(reference)[ANNOUNCED] is True
     if kind == "go":
         state = hass.states.get(GO_EVENT)
         assert state is not None
@@ -119,7 +112,7 @@ async def test_recovered_while_home_assistant_starts_is_announced_once_when_star
     assert fired_before_started == []
     announced = [event.data for event in events if event.data["reference"] == reference]
     assert [(data["result"], data["recovered"]) for data in announced] == [("approved", True)]
-    assert _journal(hass).details(reference)[ANNOUNCED] is True
+    assert journal(hass).details(reference)[ANNOUNCED] is True
     assert len(go_sim.charges()) == 1
 
 
@@ -165,7 +158,7 @@ async def test_device_service_error_answer_survives_a_stop(
     await stop.wait()
 
     reference = answer["reference"]
-    record = await _journal(hass).get(reference)
+    record = await journal(hass).get(reference)
     assert record is not None
     assert record.state is JournalState.NOT_SENT
     if when == "before_write":
@@ -186,15 +179,6 @@ async def test_device_service_error_answer_survives_a_stop(
 PE_CREATE = "/api/v2/paymentengine/payrequests"
 
 
-async def _until_sent(hass: HomeAssistant, reference: str) -> None:
-    for _ in range(500):
-        record = await _journal(hass).get(reference)
-        if record is not None and record.state is JournalState.SENT:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{reference} never sent")
-
-
 async def test_payment_engine_lost_create_answer_is_found_after_a_stop(
     hass: HomeAssistant, pe_entry: MockConfigEntry, pe_sim: PaymentEngineSimulator
 ) -> None:
@@ -204,10 +188,10 @@ async def test_payment_engine_lost_create_answer_is_found_after_a_stop(
     pe_sim.inject("drop_after_accept", path=PE_CREATE)
     answer = await sale(hass, pe_entry, amount="22.00", table="9", wait=False)
     reference = answer["reference"]
-    await _until_sent(hass, reference)
+    await until_sent(hass, reference)
     await restart(hass, [pe_entry])
 
-    record = await _journal(hass).get(reference)
+    record = await journal(hass).get(reference)
     assert record is not None
     assert (record.state, record.result) == (JournalState.FINAL, TransactionResult.APPROVED)
     [announced] = [event.data for event in events if event.data["reference"] == reference]
@@ -234,10 +218,10 @@ async def test_payment_engine_lost_create_answer_says_what_to_check(
     pe_sim.inject("drop_after_accept", path=PE_CREATE)
     answer = await sale(hass, pe_entry, amount="22.00", wait=False)
     reference = answer["reference"]
-    await _until_sent(hass, reference)
+    await until_sent(hass, reference)
     await restart(hass, [pe_entry])
 
-    record = await _journal(hass).get(reference)
+    record = await journal(hass).get(reference)
     assert record is not None
     assert record.state is JournalState.SENT
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_PREFIX}{reference}")
