@@ -28,17 +28,27 @@ from .models import (
     TransactionType,
 )
 from .money import DEFAULT_MAX_AMOUNT, parse_amount
-from .terminal import Capability, Terminal, TerminalConfig, create_terminal
+from .terminal import (
+    KINDS,
+    Capability,
+    KindFacts,
+    Terminal,
+    TerminalConfig,
+    create_terminal,
+    kind_facts,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_MAX_AMOUNT",
+    "KINDS",
     "AmountAboveCapError",
     "Capability",
     "DeviceServiceClient",
     "InvalidAmountError",
     "JournaledPayments",
+    "KindFacts",
     "KineticAuthenticationError",
     "KineticConnectionError",
     "KineticDeviceBusyError",
@@ -59,5 +69,6 @@ __all__ = [
     "TransactionType",
     "UnsupportedOperationError",
     "create_terminal",
+    "kind_facts",
     "parse_amount",
 ]

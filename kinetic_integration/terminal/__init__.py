@@ -14,12 +14,15 @@ from .base import (
 )
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
+from .kinds import KINDS, KindFacts, kind_facts, local_kind_for_port
 from .kinetic_go import KineticGoTerminal
 from .payment_engine import PaymentEngineTerminal
 
 __all__ = [
+    "KINDS",
     "Capability",
     "DeviceServiceTerminal",
+    "KindFacts",
     "KineticGoTerminal",
     "Operation",
     "PaymentEngineTerminal",
@@ -28,4 +31,6 @@ __all__ = [
     "TerminalConfig",
     "TransactionListener",
     "create_terminal",
+    "kind_facts",
+    "local_kind_for_port",
 ]
