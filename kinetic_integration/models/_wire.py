@@ -1,4 +1,4 @@
-"""Response models declared once per field.
+"""Wire models declared once per field.
 
 Each field of a wire model names its JSON key and its validator in one place::
 
@@ -15,6 +15,10 @@ the validated value into the field's value, which lets several fields share one 
 (the card of a Payment Engine transaction). :func:`from_wire` builds the voluptuous
 schema once per class and the instance from the validated body. Keys not declared
 are dropped (``REMOVE_EXTRA``), so card secrets never reach a model.
+
+Request objects go the other way: :func:`sent` declares an optional parameter (sent
+under the field's name, with an encoder that also validates it) and :func:`to_wire`
+serialises the set ones in declaration order.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ _T = TypeVar("_T")
 _V = TypeVar("_V")
 _M = TypeVar("_M")
 _SPEC = "kinetic_integration.wire"
+_ENCODE = "kinetic_integration.encode"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -112,3 +117,27 @@ def from_wire(cls: type[_M], data: Any, what: str) -> _M:
             value = validated[spec.key]
             values[name] = value if spec.pick is None else spec.pick(value)
     return cls(**values)
+
+
+def sent(encode: Callable[[Any, str], Any] | None = None) -> Any:
+    """Declare an optional request parameter; ``encode(value, "parent.name")`` serialises it.
+
+    The encoder checks the value at run time too: callers are not all type-checked.
+    """
+    return dataclasses.field(default=None, metadata={_ENCODE: encode})
+
+
+def to_wire(obj: Any, parent: str) -> dict[str, Any]:
+    """Serialise ``obj``'s set parameters (unset ones are left out), encoding each in turn.
+
+    ``parent`` names the object in input errors (``amount_detail.tip``).
+    """
+    body: dict[str, Any] = {}
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        encode = field.metadata.get(_ENCODE)
+        if value is not None and encode is not None:
+            value = encode(value, f"{parent}.{field.name}")
+        if value is not None:
+            body[field.name] = value
+    return body

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import KineticInputError
 from ..money import format_amount, parse_amount
+from ._wire import sent, to_wire, wire_model
 
 #: Commands a pay request accepts (the ``cc:`` prefix of the curl examples is allowed too).
 PAY_COMMANDS = frozenset({"sale", "authonly", "refund"})
@@ -28,10 +29,8 @@ def _money(value: Decimal | None, name: str, *, allow_zero: bool = True) -> str 
     return format_amount(parse_amount(value, max_amount=None, field=name, allow_zero=allow_zero))
 
 
-def _decimal_text(value: object, name: str) -> str | None:
+def _decimal_text(value: object, name: str) -> str:
     # Rates and quantities are not money: any finite non-negative decimal.
-    if value is None:
-        return None
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise KineticInputError(f"{name} must be a Decimal, not {type(value).__name__}")
     number = Decimal(value)
@@ -40,9 +39,15 @@ def _decimal_text(value: object, name: str) -> str | None:
     return str(number)
 
 
-def _yes_no(value: bool | None) -> str | None:
-    if value is None:
-        return None
+def _quantity(value: Decimal | int, name: str) -> str | int:
+    if isinstance(value, Decimal):
+        return _decimal_text(value, name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise KineticInputError(f"{name} must be a non-negative integer or Decimal")
+    return value
+
+
+def _yes_no(value: bool, _name: str) -> str:
     return "Y" if value else "N"
 
 
@@ -50,111 +55,70 @@ def _compact(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class AmountDetail:
     """``amount_detail``.
 
     If ``subtotal`` is sent: amount = subtotal - discount + shipping + duty + tax.
     """
 
-    subtotal: Decimal | None = None
-    tax: Decimal | None = None
-    nontaxable: bool | None = None
-    tip: Decimal | None = None
-    discount: Decimal | None = None
-    shipping: Decimal | None = None
-    duty: Decimal | None = None
-    enable_partialauth: bool | None = None
+    subtotal: Decimal | None = sent(_money)
+    tax: Decimal | None = sent(_money)
+    nontaxable: bool | None = sent(_yes_no)
+    tip: Decimal | None = sent(_money)
+    discount: Decimal | None = sent(_money)
+    shipping: Decimal | None = sent(_money)
+    duty: Decimal | None = sent(_money)
+    enable_partialauth: bool | None = sent()
 
     def to_json(self) -> dict[str, Any]:
         """Serialise with amounts as decimal strings; unset fields are left out."""
-        return _compact(
-            {
-                "subtotal": _money(self.subtotal, "amount_detail.subtotal"),
-                "tax": _money(self.tax, "amount_detail.tax"),
-                "nontaxable": _yes_no(self.nontaxable),
-                "tip": _money(self.tip, "amount_detail.tip"),
-                "discount": _money(self.discount, "amount_detail.discount"),
-                "shipping": _money(self.shipping, "amount_detail.shipping"),
-                "duty": _money(self.duty, "amount_detail.duty"),
-                "enable_partialauth": self.enable_partialauth,
-            }
-        )
+        return to_wire(self, "amount_detail")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class Address:
     """A billing or shipping address."""
 
-    firstname: str | None = None
-    lastname: str | None = None
-    street: str | None = None
-    street2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postalcode: str | None = None
-    country: str | None = None
-    phone: str | None = None
+    firstname: str | None = sent()
+    lastname: str | None = sent()
+    street: str | None = sent()
+    street2: str | None = sent()
+    city: str | None = sent()
+    state: str | None = sent()
+    postalcode: str | None = sent()
+    country: str | None = sent()
+    phone: str | None = sent()
 
     def to_json(self) -> dict[str, Any]:
         """Serialise; unset fields are left out."""
-        return _compact(
-            {
-                "firstname": self.firstname,
-                "lastname": self.lastname,
-                "street": self.street,
-                "street2": self.street2,
-                "city": self.city,
-                "state": self.state,
-                "postalcode": self.postalcode,
-                "country": self.country,
-                "phone": self.phone,
-            }
-        )
+        return to_wire(self, "address")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class LineItem:
-    """One line of the order (level 3 fields included)."""
+    """One line of the order (level 3 fields included).
 
-    sku: str | None = None
-    name: str | None = None
-    description: str | None = None
-    cost: Decimal | None = None
-    qty: Decimal | int | None = None
-    commoditycode: str | None = None
-    discountamount: Decimal | None = None
-    discountrate: Decimal | None = None
-    taxable: bool | None = None
-    taxamount: Decimal | None = None
-    taxclass: str | None = None
-    taxrate: Decimal | None = None
-    um: str | None = None
+    Fields are checked in declaration order, the quantity before the amounts.
+    """
+
+    sku: str | None = sent()
+    name: str | None = sent()
+    description: str | None = sent()
+    qty: Decimal | int | None = sent(_quantity)
+    cost: Decimal | None = sent(_money)
+    commoditycode: str | None = sent()
+    discountamount: Decimal | None = sent(_money)
+    discountrate: Decimal | None = sent(_decimal_text)
+    taxable: bool | None = sent(_yes_no)
+    taxamount: Decimal | None = sent(_money)
+    taxclass: str | None = sent()
+    taxrate: Decimal | None = sent(_decimal_text)
+    um: str | None = sent()
 
     def to_json(self) -> dict[str, Any]:
         """Serialise with amounts as decimal strings; unset fields are left out."""
-        qty: Any = self.qty
-        if isinstance(qty, Decimal):
-            qty = _decimal_text(qty, "lineitems.qty")
-        elif qty is not None and (not isinstance(qty, int) or isinstance(qty, bool) or qty < 0):
-            raise KineticInputError("lineitems.qty must be a non-negative integer or Decimal")
-        return _compact(
-            {
-                "sku": self.sku,
-                "name": self.name,
-                "description": self.description,
-                "cost": _money(self.cost, "lineitems.cost"),
-                "qty": qty,
-                "commoditycode": self.commoditycode,
-                "discountamount": _money(self.discountamount, "lineitems.discountamount"),
-                "discountrate": _decimal_text(self.discountrate, "lineitems.discountrate"),
-                "taxable": _yes_no(self.taxable),
-                "taxamount": _money(self.taxamount, "lineitems.taxamount"),
-                "taxclass": self.taxclass,
-                "taxrate": _decimal_text(self.taxrate, "lineitems.taxrate"),
-                "um": self.um,
-            }
-        )
+        return to_wire(self, "lineitems")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

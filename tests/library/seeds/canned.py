@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.library.seeds.examples import repaired_text, seed_status
@@ -33,8 +34,12 @@ class Captured:
 
 @dataclass
 class CannedServer:
-    """Answers with ``status`` and ``body``; ``requests`` lists what it received."""
+    """Answers with ``status`` and ``body``; ``requests`` lists what it received.
 
+    It listens on :data:`HOST` and ``port``; ``session`` is for the client under test.
+    """
+
+    session: aiohttp.ClientSession
     port: int = 0
     status: int = 200
     body: bytes = b""
@@ -58,8 +63,9 @@ class CannedServer:
 
 @asynccontextmanager
 async def canned_server() -> AsyncIterator[CannedServer]:
-    """Start a :class:`CannedServer` on :data:`HOST` and an unused port."""
-    server = CannedServer()
+    """Start a :class:`CannedServer` on :data:`HOST` and an unused port, with a session."""
+    session = aiohttp.ClientSession()
+    server = CannedServer(session)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", server.handle)
     runner = web.AppRunner(app)
@@ -70,4 +76,5 @@ async def canned_server() -> AsyncIterator[CannedServer]:
     try:
         yield server
     finally:
+        await session.close()
         await runner.cleanup()

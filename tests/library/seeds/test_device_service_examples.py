@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 
 from kinetic_integration.clients import DeviceServiceClient
@@ -41,11 +40,12 @@ Call = Callable[[DeviceServiceClient], Awaitable[Any]]
 async def ds() -> AsyncIterator[tuple[DeviceServiceClient, CannedServer]]:
     """A DeviceService client talking to a server that answers with seed examples."""
     register_secret("seed-ds-password")
-    async with canned_server() as server, aiohttp.ClientSession() as session:
-        client = DeviceServiceClient(
-            HOST, server.port, username="seed-user", password="seed-ds-password", session=session
+    async with canned_server() as server:
+        password = "seed-ds-password"
+        yield (
+            DeviceServiceClient(HOST, server.port, password=password, session=server.session),
+            server,
         )
-        yield client, server
 
 
 def test_status_example() -> None:

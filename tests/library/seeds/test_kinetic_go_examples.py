@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import aiohttp
 import pytest
 
 from kinetic_integration.clients import KineticGoClient
@@ -33,11 +32,9 @@ _AMOUNT_FIELDS = ("amount", "amount_other", "tip_amount", "total_amount")
 async def go() -> AsyncIterator[tuple[KineticGoClient, CannedServer]]:
     """A Kinetic Go client talking to a server that answers with seed examples."""
     register_secret("seed-go-password")
-    async with canned_server() as server, aiohttp.ClientSession() as session:
-        client = KineticGoClient(
-            HOST, server.port, username="seed-user", password="seed-go-password", session=session
-        )
-        yield client, server
+    async with canned_server() as server:
+        password = "seed-go-password"
+        yield KineticGoClient(HOST, server.port, password=password, session=server.session), server
 
 
 def test_device_example() -> None:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 
 from kinetic_integration.clients import PaymentEngineClient
@@ -29,13 +28,9 @@ FRAGMENT_EXTRAS = {"amount": "12.84", "command": "sale"}
 async def pe() -> AsyncIterator[tuple[PaymentEngineClient, CannedServer]]:
     """A Payment Engine client talking to a server that answers with seed examples."""
     register_secret("seed-api-key", "seed-pin")
-    async with canned_server() as server, aiohttp.ClientSession() as session:
-        client = PaymentEngineClient(
-            "seed-api-key",
-            "seed-pin",
-            base_url=f"http://{HOST}:{server.port}/api/v2",
-            session=session,
-        )
+    async with canned_server() as server:
+        url = f"http://{HOST}:{server.port}/api/v2"
+        client = PaymentEngineClient("seed-api-key", "seed-pin", url, session=server.session)
         server.answer("payment_engine/payrequest.200.json")
         yield client, server
 
