@@ -4,18 +4,13 @@ This package is the only place in the library that knows the kinds differ; calle
 ask :meth:`Terminal.supports` and get :class:`UnsupportedOperationError` otherwise.
 """
 
-from .base import (
-    Capability,
-    Operation,
-    PreviousAttempt,
-    Terminal,
-    TerminalConfig,
-    TransactionListener,
-)
+from .base import Terminal
+from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
 from .kinds import KINDS, KindFacts, kind_facts, local_kind_for_port
 from .kinetic_go import KineticGoTerminal
+from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
 
 __all__ = [
