@@ -8,13 +8,15 @@ from .base import Terminal
 from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
-from .kinds import KINDS, KindFacts, kind_facts, local_kind_for_port
+from .kinds import DEFAULT_KIND, KINDS, LOCAL_KINDS, KindFacts, kind_facts, local_kind_for_port
 from .kinetic_go import KineticGoTerminal
 from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
 
 __all__ = [
+    "DEFAULT_KIND",
     "KINDS",
+    "LOCAL_KINDS",
     "Capability",
     "DeviceServiceTerminal",
     "KindFacts",
