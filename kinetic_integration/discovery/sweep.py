@@ -31,7 +31,7 @@ from kinetic_integration.discovery.models import (
     SightingCallback,
 )
 from kinetic_integration.models.common import TerminalKind
-from kinetic_integration.terminal.kinds import LOCAL_KINDS, local_kind_for_port
+from kinetic_integration.terminal.kinds import LOCAL_KINDS, local_kinds_by_port
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -261,9 +261,9 @@ class HttpSweep:
         self, session: aiohttp.ClientSession, host: str, port: int
     ) -> DiscoveredTerminal | None:
         # The kind whose default port this is is asked first, then the others.
-        hinted = local_kind_for_port(port)
+        order = local_kinds_by_port(port)
         reasons: list[str] = []
-        for probe in sorted(self._probes, key=lambda probe: probe.kind is not hinted):
+        for probe in sorted(self._probes, key=lambda probe: order.index(probe.kind)):
             try:
                 serial = await probe.identify(
                     session, host, port, self._credentials.get(probe.kind)

@@ -8,7 +8,15 @@ from .base import Terminal
 from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
-from .kinds import DEFAULT_KIND, KINDS, LOCAL_KINDS, KindFacts, kind_facts, local_kind_for_port
+from .kinds import (
+    DEFAULT_KIND,
+    KINDS,
+    LOCAL_KINDS,
+    KindFacts,
+    kind_facts,
+    local_kind_for_port,
+    local_kinds_by_port,
+)
 from .kinetic_go import KineticGoTerminal
 from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
@@ -30,4 +38,5 @@ __all__ = [
     "create_terminal",
     "kind_facts",
     "local_kind_for_port",
+    "local_kinds_by_port",
 ]

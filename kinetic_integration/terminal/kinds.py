@@ -96,3 +96,10 @@ def local_kind_for_port(port: int) -> TerminalKind | None:
         if facts.default_port == port:
             return facts.kind
     return None
+
+
+def local_kinds_by_port(port: int) -> tuple[TerminalKind, ...]:
+    """Return the local kinds in the order to try at ``port``: its default kind first."""
+    return tuple(
+        facts.kind for facts in sorted(LOCAL_KINDS, key=lambda facts: facts.default_port != port)
+    )
