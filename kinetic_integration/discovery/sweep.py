@@ -70,14 +70,12 @@ class _NotOurs(Exception):
 class _Probe:
     """The read-only requests that tell whether a terminal of ``kind`` answers.
 
-    ``identify(session, host, port, credentials)`` returns the serial (None when it
-    cannot be read) or raises :class:`_NotOurs`.
+    ``identify(session, base_url, credentials)`` returns the serial (None when it cannot
+    be read) or raises :class:`_NotOurs`.
     """
 
     kind: TerminalKind
-    identify: Callable[
-        [aiohttp.ClientSession, str, int, SweepCredentials | None], Awaitable[str | None]
-    ]
+    identify: Callable[[aiohttp.ClientSession, str, SweepCredentials | None], Awaitable[str | None]]
 
 
 def auto_networks(
@@ -266,7 +264,7 @@ class HttpSweep:
         for probe in sorted(self._probes, key=lambda probe: order.index(probe.kind)):
             try:
                 serial = await probe.identify(
-                    session, host, port, self._credentials.get(probe.kind)
+                    session, f"http://{host}:{port}", self._credentials.get(probe.kind)
                 )
             except _NotOurs as err:
                 reasons.append(str(err))
@@ -307,13 +305,8 @@ class HttpSweep:
         )
 
     async def _kinetic_go(
-        self,
-        session: aiohttp.ClientSession,
-        host: str,
-        port: int,
-        creds: SweepCredentials | None,
+        self, session: aiohttp.ClientSession, base: str, creds: SweepCredentials | None
     ) -> str | None:
-        base = f"http://{host}:{port}"
         status, body = await self._get(session, base + PING_PATH)
         if status != 200:
             raise _NotOurs(f"ping.json answered {status}")
@@ -344,14 +337,10 @@ class HttpSweep:
         return None
 
     async def _device_service(
-        self,
-        session: aiohttp.ClientSession,
-        host: str,
-        port: int,
-        creds: SweepCredentials | None,
+        self, session: aiohttp.ClientSession, base: str, creds: SweepCredentials | None
     ) -> str | None:
         auth = BasicCredentials(creds.username, creds.password) if creds else None
-        status, body = await self._get(session, f"http://{host}:{port}{DS_STATUS_PATH}", auth)
+        status, body = await self._get(session, base + DS_STATUS_PATH, auth)
         data = _json_object(body, "Status")
         if status == 200:
             if "IsConnected" not in data and "TransactionInProgress" not in data:
