@@ -1,7 +1,8 @@
 """The Terminal facade: one object over the three terminal APIs.
 
 This package is the only place in the library that knows the kinds differ; callers
-ask :meth:`Terminal.supports` and get :class:`UnsupportedOperationError` otherwise.
+ask :meth:`Terminal.supports` (and get :class:`UnsupportedOperationError` otherwise) for
+what a terminal can do, and :func:`kind_facts` for what a kind is.
 """
 
 from .base import Terminal

@@ -1,10 +1,12 @@
-"""The Terminal facade: capabilities, input checks and the start / wait / recover machinery.
+"""The Terminal facade: its public API, capabilities and input checks.
 
 Every money-moving call goes through :meth:`Terminal.execute`, which holds the one rule
 this library exists for: once a request may have reached the terminal, the outcome is
 recovered by the terminal's own id, and never by sending a second request. When the
 outcome cannot be confirmed before the deadline the result is ``UNKNOWN`` (never
-``DECLINED``), with the reference so a caller can resume later.
+``DECLINED``), with the reference so a caller can resume later. The machinery behind
+it is :class:`~.runner.Runner` (send or resume) and :class:`~.recovery.Recovery` (wait
+and recover by the terminal's id).
 
 The adapters (one per kind) only say how to start, fetch and describe a transaction.
 """
