@@ -46,6 +46,13 @@ class BaseSimulator(ABC):
 
     kind: ClassVar[TerminalKind]
     default_port: ClassVar[int]
+    #: What the virtual terminal page calls this kind of terminal.
+    label: ClassVar[str]
+    #: The currency it works in, code and symbol (the family's receipts and EMV tags
+    #: say GBP).
+    currency: ClassVar[tuple[str, str]] = ("GBP", "£")
+    #: Whether its API has a print call (the page shows a printer only then).
+    prints: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -103,6 +103,7 @@ class DeviceServiceSimulator(BaseSimulator):
 
     kind = TerminalKind.DEVICE_SERVICE
     default_port = 8526
+    label = "DeviceService · Castles MP200"
 
     def __init__(
         self,

@@ -81,6 +81,8 @@ class KineticGoSimulator(BaseSimulator):
 
     kind = TerminalKind.KINETIC_GO
     default_port = 8080
+    label = "Kinetic Go 2"
+    prints = True
 
     def __init__(
         self,

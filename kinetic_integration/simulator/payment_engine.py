@@ -131,6 +131,9 @@ class PaymentEngineSimulator(BaseSimulator):
 
     kind = TerminalKind.PAYMENT_ENGINE
     default_port = 8443
+    label = "Payment Engine"
+    #: The USAePay engine is a US gateway.
+    currency = ("USD", "$")
 
     def __init__(
         self,

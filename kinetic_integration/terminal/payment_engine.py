@@ -44,7 +44,9 @@ from ..models.payment_engine import (
     PayRequestParams,
     PeTransaction,
 )
-from .base import Capability, Operation, Terminal, TerminalConfig
+from .base import Terminal
+from .config import Capability, TerminalConfig
+from .operation import Operation
 
 #: Fields the caller sets through the facade itself, not as pass-through.
 _OWN_FIELDS = frozenset({"amount", "command", "devicekey", "timeout"})
