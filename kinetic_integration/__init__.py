@@ -16,9 +16,17 @@ from .errors import (
     KineticInputError,
     KineticInvalidResponseError,
     KineticTimeoutError,
+    UnresolvedTransactionError,
     UnsupportedOperationError,
 )
-from .journal import JournaledPayments, SqliteJournal
+from .journal import (
+    JournalClaimError,
+    JournaledPayments,
+    JournalRecord,
+    JournalState,
+    SqliteJournal,
+    abandon,
+)
 from .models import (
     ReceiptCopy,
     TerminalKind,
@@ -27,11 +35,14 @@ from .models import (
     TransactionResult,
     TransactionType,
 )
-from .money import DEFAULT_MAX_AMOUNT, parse_amount
+from .models.payment_engine import PeDevice
+from .money import DEFAULT_MAX_AMOUNT, format_amount, parse_amount
+from .receipts import redact_card_numbers, transaction_receipt
 from .terminal import (
     KINDS,
     Capability,
     KindFacts,
+    Operation,
     Terminal,
     TerminalConfig,
     create_terminal,
@@ -47,6 +58,9 @@ __all__ = [
     "Capability",
     "DeviceServiceClient",
     "InvalidAmountError",
+    "JournalClaimError",
+    "JournalRecord",
+    "JournalState",
     "JournaledPayments",
     "KindFacts",
     "KineticAuthenticationError",
@@ -57,7 +71,9 @@ __all__ = [
     "KineticInputError",
     "KineticInvalidResponseError",
     "KineticTimeoutError",
+    "Operation",
     "PaymentEngineClient",
+    "PeDevice",
     "ReceiptCopy",
     "SqliteJournal",
     "Terminal",
@@ -67,8 +83,13 @@ __all__ = [
     "Transaction",
     "TransactionResult",
     "TransactionType",
+    "UnresolvedTransactionError",
     "UnsupportedOperationError",
+    "abandon",
     "create_terminal",
+    "format_amount",
     "kind_facts",
     "parse_amount",
+    "redact_card_numbers",
+    "transaction_receipt",
 ]

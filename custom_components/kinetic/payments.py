@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -30,19 +31,21 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
 
-from kinetic_integration.errors import KineticError
-from kinetic_integration.journal import (
+from kinetic_integration import (
     JournalClaimError,
     JournaledPayments,
     JournalRecord,
     JournalState,
+    KineticError,
+    Operation,
+    Terminal,
+    Transaction,
+    TransactionResult,
+    TransactionType,
+    format_amount,
 )
-from kinetic_integration.models.common import Transaction, TransactionResult, TransactionType
-from kinetic_integration.money import format_amount
-from kinetic_integration.terminal import Operation, Terminal
 
 from .const import DOMAIN, LOGGER
-from .coordinator import KineticConfigEntry
 from .journal import ANNOUNCED, HomeAssistantJournal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
@@ -97,7 +100,7 @@ class KineticPayments:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: KineticConfigEntry,
+        entry: ConfigEntry,
         terminal: Terminal,
         journal: HomeAssistantJournal,
     ) -> None:

@@ -24,24 +24,27 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from kinetic_integration.errors import (
+from kinetic_integration import (
+    DEFAULT_MAX_AMOUNT,
     AmountAboveCapError,
+    Capability,
     InvalidAmountError,
+    JournalRecord,
     KineticConnectionError,
     KineticDeviceBusyError,
     KineticError,
     KineticInputError,
+    Operation,
+    ReceiptCopy,
+    TransactionType,
     UnresolvedTransactionError,
     UnsupportedOperationError,
+    format_amount,
+    kind_facts,
 )
-from kinetic_integration.journal import JournalRecord
-from kinetic_integration.models.common import ReceiptCopy, TransactionType
-from kinetic_integration.money import DEFAULT_MAX_AMOUNT, format_amount
-from kinetic_integration.terminal import Capability, Operation
 
-from .const import DATA_JOURNAL, DOMAIN, MODELS
-from .coordinator import KineticConfigEntry
-from .journal import HomeAssistantJournal
+from .const import DOMAIN
+from .data import DATA_JOURNAL, KineticConfigEntry
 from .payments import KineticPayments, transaction_response
 
 SERVICE_START_SALE = "start_sale"
@@ -155,7 +158,7 @@ def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
 
 def _input_error(payments: KineticPayments, err: KineticInputError) -> ServiceValidationError:
     """Translate a refusal of the library's input checks (nothing was sent)."""
-    kind = MODELS[payments.terminal.kind]
+    kind = kind_facts(payments.terminal.kind).model
     if isinstance(err, UnsupportedOperationError):
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -398,7 +401,7 @@ def record_response(record: JournalRecord, details: dict[str, Any]) -> dict[str,
 
 
 async def _async_get_transaction(call: ServiceCall) -> ServiceResponse:
-    journal: HomeAssistantJournal = call.hass.data[DATA_JOURNAL]
+    journal = call.hass.data[DATA_JOURNAL]
     reference = call.data[ATTR_REFERENCE]
     record = await journal.get(reference)
     if record is None:

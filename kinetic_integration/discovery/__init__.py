@@ -38,6 +38,7 @@ from kinetic_integration.discovery.sweep import (
 from kinetic_integration.discovery.zeroconf_browser import (
     KINETIC_SERVICE_TYPE,
     ZeroconfBrowser,
+    identify,
 )
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "SweepCredentials",
     "ZeroconfBrowser",
     "auto_networks",
+    "identify",
     "sweep_targets",
 ]
