@@ -9,13 +9,17 @@ from typing import Final
 DOMAIN: Final = "kinetic"
 LOGGER = logging.getLogger(__package__)
 
+# Config entry data (Home Assistant's own CONF_HOST, CONF_PORT, CONF_USERNAME and
+# CONF_PASSWORD besides).
 CONF_KIND: Final = "kind"
 CONF_API_KEY: Final = "api_key"
 CONF_PIN: Final = "pin"
 CONF_DEVICE_KEY: Final = "device_key"
 CONF_SANDBOX: Final = "sandbox"
 CONF_BASE_URL: Final = "base_url"
+# The serial a discovered terminal announced (discovery info, not entry data).
 CONF_SERIAL: Final = "serial"
+# Fields of the config flow's network search and its pick of what was found.
 CONF_NETWORK: Final = "network"
 CONF_PORTS: Final = "ports"
 CONF_TERMINAL: Final = "terminal"

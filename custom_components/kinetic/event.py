@@ -14,7 +14,7 @@ from kinetic_integration import TransactionResult
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
 from .entity import KineticEntity
-from .payments import transaction_signal
+from .outcome import transaction_signal
 
 PARALLEL_UPDATES = 0
 

@@ -33,7 +33,8 @@ from .const import DOMAIN, LOGGER
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
 from .entity import KineticEntity
-from .payments import KineticPayments, transaction_signal
+from .outcome import transaction_signal
+from .payments import KineticPayments
 
 PARALLEL_UPDATES = 0
 

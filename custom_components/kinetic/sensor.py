@@ -39,7 +39,7 @@ from .coordinator import KineticCoordinator, KineticData
 from .data import KineticConfigEntry
 from .entity import KineticEntity
 from .journal import HomeAssistantJournal
-from .payments import transaction_signal
+from .outcome import transaction_signal
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
