@@ -48,6 +48,8 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
     The base class logs once when the terminal is lost and once when it is back.
     """
 
+    # Plain ConfigEntry: the entry's runtime data holds this coordinator, so naming
+    # KineticConfigEntry here would make data.py and this module import each other.
     config_entry: ConfigEntry
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
