@@ -1,8 +1,8 @@
 """Config flow steps for terminals on the local network: searched, discovered or typed in.
 
 The kind's facts decide what differs (default port, whether it reports a serial); the
-flow never compares kinds. Each local kind has its own step (``kinetic_go``,
-``device_service``), named after the kind.
+flow never compares kinds. The steps that show a kind's address form (``kinetic_go``,
+``device_service``, named after the kind by :func:`step_id`) are in ``config_flow``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The payment actions: start a sale, look a transaction up.
 
 Each action checks everything before anything is sent (a loaded ``kinetic`` entry, what
-its kind can do, the amounts) and answers with translated errors.
+its kind can do, the amounts) and answers with translated errors. Their names and
+schemas are in ``service_schemas``; the answers they give are built in ``outcome``.
 """
 
 from __future__ import annotations
