@@ -34,7 +34,7 @@ KIND_EXCEPTIONS = (
 )
 #: Code that follows the rules (``custom_components`` joins the kind rule when its glue
 #: asks the facts).
-KIND_CHECKED = ("kinetic_integration", "examples", "demo")
+KIND_CHECKED = ("kinetic_integration", "custom_components", "examples", "demo")
 IMPORT_CHECKED = ("kinetic_integration", "custom_components", "examples", "demo")
 
 #: Top-level packages of this repository (their modules are files we can look for).

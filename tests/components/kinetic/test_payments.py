@@ -18,7 +18,8 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kinetic import payments as payments_module
-from custom_components.kinetic.const import CONF_MAX_AMOUNT, DATA_JOURNAL, DOMAIN
+from custom_components.kinetic.const import CONF_MAX_AMOUNT, DOMAIN
+from custom_components.kinetic.data import DATA_JOURNAL
 from custom_components.kinetic.journal import HomeAssistantJournal
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED
 from kinetic_integration.clients.kinetic_go import KineticGoClient
@@ -433,7 +434,7 @@ async def test_unknown_outcome_raises_a_repair_issue(
     """An outcome that stays unknown is a repair issue; confirming it frees the terminal."""
     monkeypatch.setattr(payments_module, "STARTUP_RECOVERY_TIMEOUT", 0.5)
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     # Home Assistant stopped right after writing "sent": the terminal never heard of it.
     now = datetime.now(UTC)
@@ -540,7 +541,7 @@ async def test_setup_frees_records_never_sent(
 ) -> None:
     """An intent written but never sent is freed at setup, never sent then."""
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     now = datetime.now(UTC)
     await journal(hass).begin(
@@ -585,7 +586,7 @@ async def test_unknown_outcome_is_asked_again_later(
     """A later poll finds the outcome: the record is closed, the issue goes, the event fires."""
     monkeypatch.setattr(payments_module, "STARTUP_RECOVERY_TIMEOUT", 0.5)
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     now = datetime.now(UTC)
     reference = "late-0001"
