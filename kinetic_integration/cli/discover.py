@@ -1,4 +1,4 @@
-"""The ``kinetic discover`` subcommand (wired into the main CLI by ``cli.py``)."""
+"""``kinetic discover``: find terminals by zeroconf, UDP announcements and an opt-in sweep."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import asyncio
 import json
 from typing import IO, Any
 
-from kinetic_integration.discovery.announcements import DEFAULT_ANNOUNCE_PORT
-from kinetic_integration.discovery.discovery import DEFAULT_STALE_AFTER, Discovery
-from kinetic_integration.discovery.models import DiscoveredTerminal, DiscoveryEvent
-from kinetic_integration.discovery.sweep import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_HOST_TIMEOUT,
+from ..discovery import (
+    DEFAULT_ANNOUNCE_PORT,
     DEFAULT_SWEEP_PORTS,
+    DiscoveredTerminal,
+    Discovery,
+    DiscoveryEvent,
     sweep_targets,
 )
+from ..discovery.discovery import DEFAULT_STALE_AFTER
+from ..discovery.sweep import DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT
 
 DEFAULT_LISTEN_SECONDS = 4.0
 
