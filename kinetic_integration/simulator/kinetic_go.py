@@ -23,7 +23,6 @@ from typing import Any
 from aiohttp import web
 
 from ..models.common import TerminalKind
-from ..money import from_minor_units, to_minor_units
 from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
@@ -37,6 +36,7 @@ from .receipts import (
     reconciliation_receipt,
     transaction_lines,
 )
+from .wire_money import go_major_units, go_minor_units
 
 _PREFIX = "/api/v2"
 _TYPES = frozenset({"sale", "refund", "reversal", "reconciliation"})
@@ -197,8 +197,8 @@ class KineticGoSimulator(BaseSimulator):
         online = txn.result in ("approved", "declined") and not txn.is_offline
         return {
             "account_number": MASKED_PAN_STARS if card else None,
-            "amount": to_minor_units(txn.amount),
-            "amount_other": to_minor_units(txn.cashback),
+            "amount": go_minor_units(txn.amount),
+            "amount_other": go_minor_units(txn.cashback),
             "app_confirmation_required": False,
             "app_label": "VISA CREDIT" if card else None,
             "attempted_sources": [_INPUT[card.entry]] if card else [],
@@ -256,11 +256,11 @@ class KineticGoSimulator(BaseSimulator):
             "started_at": int(txn.started_at),
             "status": _STATUS[txn.step] if txn.active else result,
             "status_details": self._status_details(txn),
-            "tags": emv_tags(txn.cryptogram, to_minor_units(txn.total)) if card else {},
+            "tags": emv_tags(txn.cryptogram, go_minor_units(txn.total)) if card else {},
             "terminal_online_decision": "go_online" if card else "unknown",
             "timeout_ms": int(txn.card_timeout * 1000),
-            "tip_amount": to_minor_units(txn.tip),
-            "total_amount": to_minor_units(txn.total),
+            "tip_amount": go_minor_units(txn.tip),
+            "total_amount": go_minor_units(txn.total),
             "type": txn.type,
         }
 
@@ -280,7 +280,7 @@ class KineticGoSimulator(BaseSimulator):
             "started_at": int(txn.started_at),
             "ended_at": int(txn.ended_at) if txn.ended_at else None,
             "result": _go_result(txn),
-            "amount": to_minor_units(txn.amount),
+            "amount": go_minor_units(txn.amount),
             "host": "dummy",
             "type": txn.type,
             "account_number": MASKED_PAN_STARS if txn.card else None,
@@ -408,9 +408,9 @@ class KineticGoSimulator(BaseSimulator):
                 card_timeout=timeout,
                 reference_txn_id=ref,
             )
-        amount = from_minor_units(_minor(body.get("amount"), "amount", positive=True))
-        tip = from_minor_units(_minor(body.get("tip_amount", 0), "tip_amount"))
-        cashback = from_minor_units(_minor(body.get("amount_other", 0), "amount_other"))
+        amount = go_major_units(_minor(body.get("amount"), "amount", positive=True))
+        tip = go_major_units(_minor(body.get("tip_amount", 0), "tip_amount"))
+        cashback = go_major_units(_minor(body.get("amount_other", 0), "amount_other"))
         if ttype != "sale" and (tip or cashback):
             raise ValueError("tip_amount and amount_other are only valid for a sale")
         return SimTransaction(

@@ -32,12 +32,12 @@ from typing import Any
 from aiohttp import web
 
 from ..models.common import TerminalKind
-from ..money import format_amount
 from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, Handler, mark_accepted
 from .card import MASKED_PAN_X, card_secrets
 from .device import Device, DeviceBusyError, SimTransaction, Step
+from .wire_money import decimal_amount, decimal_text
 
 _PREFIX = "/api/v2/paymentengine"
 _DEFAULT_TIMEOUT = 180.0
@@ -367,7 +367,7 @@ class PaymentEngineSimulator(BaseSimulator):
             "authcode": txn.auth_code or "",
             "error": error,
             "error_code": error_code,
-            "auth_amount": format_amount(txn.total) if approved else "0.00",
+            "auth_amount": decimal_text(txn.total) if approved else "0.00",
             "trantype": _TRANTYPE[request.command],
             "invoice": str(request.params.get("invoice", "")),
             "orderid": str(request.params.get("orderid", "")),
@@ -528,7 +528,7 @@ class PaymentEngineSimulator(BaseSimulator):
         for pay in sorted(self.requests.values(), key=lambda item: item.created, reverse=True):
             transaction = self._transaction(pay) if pay.finished() else None
             if transaction is not None:
-                rows.append({**transaction, "amount": format_amount(pay.amount)})
+                rows.append({**transaction, "amount": decimal_text(pay.amount)})
         return json_response(
             {
                 "type": "list",
@@ -594,13 +594,9 @@ class PaymentEngineSimulator(BaseSimulator):
 
 
 def _amount(value: object) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    """Read a positive amount of whole cents (a decimal string or number); else None."""
+    amount = decimal_amount(value)
+    if amount is None or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         return None
     return amount.quantize(Decimal("0.01"))
 
