@@ -29,7 +29,8 @@ from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
 from .card import MASKED_PAN_SPACED, card_secrets
-from .device import Device, DeviceBusyError, SimTransaction
+from .device import Device
+from .transaction import DeviceBusyError, SimTransaction
 from .wire_money import decimal_amount
 
 _BASE = "/deviceservice/kinetic"
