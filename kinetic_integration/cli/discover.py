@@ -65,7 +65,7 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         "--ports",
         type=_ports,
         default=list(DEFAULT_SWEEP_PORTS),
-        help="ports to sweep (default 8080,8526)",
+        help=f"ports to sweep (default {','.join(map(str, DEFAULT_SWEEP_PORTS))})",
     )
     parser.add_argument(
         "--timeout",

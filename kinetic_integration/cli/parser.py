@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
 from .. import DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
-from .config import DEFAULT_PORTS
+from .config import DEFAULT_PORTS, HTTPS_PORT
 from .discover import add_discover_parser
 from .output import EXIT_INVALID
 from .simulate import add_simulate_parser
@@ -80,7 +80,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     term.add_argument(
         "--base-url",
         default=default(None),
-        help="Payment Engine API base (default http://HOST:PORT/api/v2, https on port 443)",
+        help="Payment Engine API base (default http://HOST:PORT/api/v2, https on port "
+        f"{HTTPS_PORT})",
     )
     term.add_argument(
         "--max-amount",
