@@ -1,4 +1,7 @@
-"""What every simulated terminal shares: the aiohttp server, middlewares and test API."""
+"""What every simulated terminal shares: the aiohttp server and its middlewares.
+
+The Python API tests turn and read (faults, customer, cable, ledger) is in :mod:`.knobs`.
+"""
 
 from __future__ import annotations
 
