@@ -66,6 +66,7 @@ from .models.payment_engine import PeDevice
 from .money import DEFAULT_MAX_AMOUNT, format_amount, parse_amount
 from .receipts import redact_card_numbers, transaction_receipt
 from .terminal import (
+    DEFAULT_KIND,
     KINDS,
     Capability,
     KindFacts,
@@ -82,6 +83,7 @@ from .terminal import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_KIND",
     "DEFAULT_MAX_AMOUNT",
     "KINDS",
     "PRODUCTION_URL",

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
-from .. import DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
+from .. import DEFAULT_KIND, DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
 from .config import DEFAULT_PORTS, HTTPS_PORT
 from .discover import add_discover_parser
 from .output import EXIT_INVALID
@@ -60,7 +60,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     term.add_argument(
         "--kind",
         choices=[kind.value for kind in TerminalKind],
-        default=default(TerminalKind.KINETIC_GO.value),
+        default=default(DEFAULT_KIND.value),
         help="which API the terminal speaks (default kinetic-go)",
     )
     term.add_argument("--host", default=default("127.0.0.1"), help="default 127.0.0.1")

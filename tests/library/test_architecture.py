@@ -21,19 +21,14 @@ from kinetic_integration.models.common import TerminalKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: The single-module CLI still branches on the kind and imports ``clients._http``; the
-#: cli/ package replacing it follows both rules and is checked as soon as it lands.
-NOT_YET = ("kinetic_integration/cli.py",)
 #: Where kinds may differ: the facade, and the simulator's servers of one kind each.
 KIND_EXCEPTIONS = (
     "kinetic_integration/terminal/",
     "kinetic_integration/simulator/kinetic_go.py",
     "kinetic_integration/simulator/device_service.py",
     "kinetic_integration/simulator/payment_engine.py",
-    *NOT_YET,
 )
-#: Code that follows the rules (``custom_components`` joins the kind rule when its glue
-#: asks the facts).
+#: Code that follows both rules.
 KIND_CHECKED = ("kinetic_integration", "custom_components", "examples", "demo")
 IMPORT_CHECKED = ("kinetic_integration", "custom_components", "examples", "demo")
 
@@ -168,7 +163,7 @@ def test_no_kind_branching_outside_the_facade(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    list(_modules(IMPORT_CHECKED, NOT_YET)),
+    list(_modules(IMPORT_CHECKED)),
     ids=lambda path: path.relative_to(ROOT).as_posix(),
 )
 def test_no_private_module_imported_from_outside_its_package(path: Path) -> None:
