@@ -43,7 +43,7 @@ from kinetic_integration.terminal import Operation, Terminal
 
 from .const import DOMAIN, LOGGER
 from .coordinator import KineticConfigEntry
-from .journal import ANNOUNCED, HomeAssistantJournal
+from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
 #: A second sale for the same table, order or reference this soon after an approval is
@@ -106,6 +106,8 @@ class KineticPayments:
         self.entry = entry
         self.terminal = terminal
         self.journal = journal
+        days = entry.options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
+        journal.set_retention(terminal.identity, timedelta(days=days))
         self.journaled = JournaledPayments(terminal, journal)
         self._retrying: asyncio.Task[list[Outcome]] | None = None
         #: The transaction of the latest outcome announced (read by the receipt image

@@ -145,6 +145,9 @@ class SqliteJournal:
         )
         try:
             if self.wal:
+                # Small pages (a new file only): a change rewrites a few of them, and a
+                # few KiB per change is what a Raspberry Pi's SD card has to write.
+                connection.execute("PRAGMA page_size=1024")
                 connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.executescript(_SCHEMA)
