@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import tempfile
 import time
@@ -120,7 +121,7 @@ class _Size:
 
 
 async def _sale(journal: HomeAssistantJournal, number: int) -> None:
-    """The journal work of one sale, in the integration's order."""
+    """Do the journal work of one sale, in the integration's order."""
     reference = f"b6-{number}-{secrets.token_hex(4)}"
     # The duplicate check reads what is staged and at hand, then stages this sale.
     for record in journal.records():
@@ -180,14 +181,13 @@ async def _store_sale_cost(hass: HomeAssistant, store: Store[dict[str, Any]], da
 
 
 async def _before(hass: HomeAssistant, count: int, sales: int) -> dict[str, Any]:
-    """The Store journal with ``count`` records: load, and a sale's saves."""
+    """Measure the Store journal with ``count`` records: its load, a sale's saves."""
     store: Store[dict[str, Any]] = Store(
         hass, LEGACY_VERSION, LEGACY_KEY, private=True, atomic_writes=True
     )
     data = {"records": [_store_json(record, details) for record, details in _history(count)]}
     await store.async_save(data)
-    path = Path(store.path)
-    size = path.stat().st_size
+    size = await hass.async_add_executor_job(os.path.getsize, store.path)
     started = time.perf_counter()
     loaded = await store.async_load()
     assert loaded is not None
@@ -211,7 +211,7 @@ async def _before(hass: HomeAssistant, count: int, sales: int) -> dict[str, Any]
 
 
 async def _migration(hass: HomeAssistant, directory: Path) -> dict[str, Any]:
-    """The first start with the Store file of ``_before`` still there: move it in."""
+    """Start with the Store file of ``_before`` still there: it moves in."""
     started = time.perf_counter()
     journal = HomeAssistantJournal(hass, path=directory / "migrated.db")
     await journal.async_load()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,20 +60,21 @@ async def test_details_are_merged_and_kept_apart_from_the_record(wal: SqliteJour
 
 async def test_wal_mode_one_connection_and_full_sync(wal: SqliteJournal) -> None:
     await wal.begin(_record("a"))
-    with sqlite3.connect(wal.path) as other:
+    with closing(sqlite3.connect(wal.path)) as other, other:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         # Committed (another connection sees it) before begin returned.
         assert other.execute("SELECT state FROM intents").fetchall() == [("pending",)]
     assert wal._open is not None
     assert wal._open.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     await wal.close()
-    assert wal._open is None
+    # The last connection closed: the log is checkpointed into the file and removed.
+    assert not wal.path.with_name(wal.path.name + "-wal").exists()
     assert await wal.get("a") is not None  # opened again on use
 
 
 async def test_an_old_journal_file_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.executescript(
             """
             CREATE TABLE intents (reference TEXT PRIMARY KEY, terminal TEXT NOT NULL,
@@ -91,7 +93,7 @@ async def test_an_old_journal_file_is_upgraded(tmp_path: Path) -> None:
     with pytest.raises(UnresolvedTransactionError):
         await journal.begin(_record("new"))
     assert await journal.get_with_details("old") == (await journal.get("old"), {})
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         indexes = {row[1] for row in db.execute("PRAGMA index_list(intents)")}
     assert "intents_by_terminal" not in indexes
     assert {"intents_unresolved", "intents_by_creation"} <= indexes
@@ -119,7 +121,7 @@ async def test_load_reads_only_through_indexes(wal: SqliteJournal) -> None:
     with pytest.raises(ValueError, match="not one of"):
         await wal.load(created_since=NOW, flag="other")
     # None of the three queries scans the table (whatever its size).
-    with sqlite3.connect(wal.path) as db:
+    with closing(sqlite3.connect(wal.path)) as db, db:
         for where in (
             _UNRESOLVED,
             "created_at >= '2026-01-01'",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def _record(reference: str, terminal: str = "kinetic-go:A", **changes: Any) -> J
 
 def _on_disk(path: Path, reference: str) -> tuple[str, str | None] | None:
     """Read one record's state and details straight from the file (another reader)."""
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         row = db.execute(
             "SELECT state, details FROM intents WHERE reference = ?", (reference,)
         ).fetchone()
@@ -77,7 +78,7 @@ async def test_records_survive_a_restart(hass: HomeAssistant, journal_in_tmp_pat
     )
     await journal.async_set_details("r1", {"masked_pan": "************1111"})
     await journal.async_set_details("unknown", {"masked_pan": "x"})
-    with sqlite3.connect(journal_in_tmp_path) as db:
+    with closing(sqlite3.connect(journal_in_tmp_path)) as db, db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
     again = await _loaded(hass)
@@ -99,7 +100,7 @@ async def test_records_survive_a_restart(hass: HomeAssistant, journal_in_tmp_pat
 
 
 async def _backdate(path: Path, when: datetime, *references: str) -> None:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.executemany(
             "UPDATE intents SET created_at = ?, updated_at = ? WHERE reference = ?",
             [(when.isoformat(), when.isoformat(), reference) for reference in references],
@@ -128,7 +129,7 @@ async def test_startup_reads_only_what_is_owed_or_recent(
     at_hand = {record.reference for record in again.records()}
     assert at_hand == {"old-open", "old-owed", "void", "today", "old-done"}
     # "old-done" only as the sale the reversal voids; without it, it stays on disk only.
-    with sqlite3.connect(journal_in_tmp_path) as db:
+    with closing(sqlite3.connect(journal_in_tmp_path)) as db, db:
         db.execute("DELETE FROM intents WHERE reference = 'void'")
     third = await _loaded(hass)
     assert {record.reference for record in third.records()} == {"old-open", "old-owed", "today"}
