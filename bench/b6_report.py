@@ -87,9 +87,11 @@ def section(b6: dict[str, Any], row: Any, header: Any) -> list[str]:
     if startup:
         lines += [
             "",
-            f"Startup (`async_load`) with {startup['records']:,} records:",
-            f"{_ms(startup['seconds'])}; it reads the unresolved records, the last two days'",
-            f"and the unannounced ones ({startup['at_hand']} records), through indexes.",
+            f"Startup (`async_load`) with {startup['records']:,} records: median of",
+            f"{startup['loads']} starts {_ms(startup['seconds'])} (first",
+            f"{_ms(startup['first_s'])}, slowest {_ms(startup['max_s'])}); it reads the",
+            "unresolved records, the last two days' and the unannounced ones",
+            f"({startup['at_hand']} records), through indexes.",
         ]
     before = b6.get("store_before")
     if before:

@@ -273,9 +273,15 @@ class SqliteJournal:
         return merged
 
     def _select(self, where: str, params: Iterable[Any]) -> list[tuple[JournalRecord, Details]]:
+        """Return the matching records, oldest first.
+
+        Sorted here: an ORDER BY would lead SQLite to walk the whole creation index
+        instead of the (partial) index ``where`` needs.
+        """
         with self._connect() as db:
-            rows = db.execute(f"{_SELECT} WHERE {where} ORDER BY created_at", tuple(params))
-            return [(_record(row), _details(row[12])) for row in rows.fetchall()]
+            rows = db.execute(f"{_SELECT} WHERE {where}", tuple(params)).fetchall()
+        found = [(_record(row), _details(row[12])) for row in rows]
+        return sorted(found, key=lambda item: item[0].created_at)
 
     def _load(
         self, created_since: datetime, flag: str | None
