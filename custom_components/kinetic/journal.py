@@ -47,7 +47,7 @@ from kinetic_integration.journal import (
     JournalState,
     SqliteJournal,
 )
-from kinetic_integration.models.common import TransactionResult, TransactionType
+from kinetic_integration.models.common import TransactionType
 
 from .const import DOMAIN, LOGGER
 from .journal_legacy import async_migrate
@@ -283,31 +283,11 @@ class HomeAssistantJournal:
             await self._async_keep_originals([record])
         return record
 
-    async def update(
-        self,
-        reference: str,
-        *,
-        state: JournalState | None = None,
-        result: TransactionResult | None = None,
-        terminal_id: str | None = None,
-        message: str | None = None,
-        claim: str | None = None,
-        expect_states: Collection[JournalState] | None = None,
-        answered_error: str | None = None,
-    ) -> JournalRecord:
-        """Change a record (a compare-and-set with ``claim``/``expect_states``); written."""
+    async def update(self, reference: str, **changes: Any) -> JournalRecord:
+        """Change a record: the library's ``update`` (compare-and-set and all); written."""
 
         async def job() -> JournalRecord:
-            changed = await self.database.update(
-                reference,
-                state=state,
-                result=result,
-                terminal_id=terminal_id,
-                message=message,
-                claim=claim,
-                expect_states=expect_states,
-                answered_error=answered_error,
-            )
+            changed = await self.database.update(reference, **changes)
             self._records[reference] = changed
             self._details.setdefault(reference, {})
             return changed

@@ -24,7 +24,8 @@ from .record import (
     JournalStore,
 )
 from .runner import JournaledPayments, abandon
-from .sqlite import Details, SqliteJournal
+from .schema import Details
+from .sqlite import SqliteJournal
 
 __all__ = [
     "Details",

@@ -20,89 +20,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import KineticInputError, UnresolvedTransactionError
-from ..models.common import TransactionResult, TransactionType
+from ..models.common import TransactionResult
 from .record import JournalClaimError, JournalError, JournalRecord, JournalState, now
+from .schema import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    INSERT,
+    SCHEMA,
+    SELECT,
+    UNRESOLVED,
+    Details,
+    to_details,
+    to_record,
+    to_row,
+)
 
 _T = TypeVar("_T")
-#: Details as stored: a JSON object of the caller's own.
-Details = dict[str, Any]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS intents (
-    reference TEXT PRIMARY KEY,
-    terminal TEXT NOT NULL,
-    type TEXT NOT NULL,
-    amount TEXT,
-    state TEXT NOT NULL,
-    result TEXT,
-    terminal_id TEXT,
-    message TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    claim TEXT,
-    answered_error TEXT,
-    details TEXT
-);
--- Only the unresolved records: tiny, and changed only when a record opens or closes.
-CREATE INDEX IF NOT EXISTS intents_unresolved ON intents (terminal)
-    WHERE state IN ('pending', 'sent');
--- Written once per record (created_at never changes).
-CREATE INDEX IF NOT EXISTS intents_by_creation ON intents (created_at);
--- Superseded by intents_unresolved (it was rewritten on every change of state).
-DROP INDEX IF EXISTS intents_by_terminal;
-"""
-#: Columns added since the first journals were written (ALTERed in on opening).
-_ADDED_COLUMNS = ("claim", "answered_error", "details")
-_COLUMNS = (
-    "reference, terminal, type, amount, state, result, terminal_id, message, created_at, "
-    "updated_at, claim, answered_error, details"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM intents"  # noqa: S608 - constant
-#: Written out (not bound) so that SQLite answers it from the partial index.
-_UNRESOLVED = "state IN ('pending', 'sent')"
-
-
-def _record(row: tuple[Any, ...]) -> JournalRecord:
-    return JournalRecord(
-        reference=row[0],
-        terminal=row[1],
-        type=TransactionType(row[2]),
-        amount=row[3],
-        state=JournalState(row[4]),
-        result=TransactionResult(row[5]) if row[5] else None,
-        terminal_id=row[6],
-        message=row[7],
-        created_at=datetime.fromisoformat(row[8]),
-        updated_at=datetime.fromisoformat(row[9]),
-        claim=row[10],
-        answered_error=row[11],
-    )
-
-
-def _details(text: str | None) -> Details:
-    loaded = json.loads(text) if text else {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _row(record: JournalRecord, details: Mapping[str, Any]) -> tuple[str | None, ...]:
-    return (
-        record.reference,
-        record.terminal,
-        record.type.value,
-        record.amount,
-        record.state.value,
-        record.result.value if record.result else None,
-        record.terminal_id,
-        record.message,
-        record.created_at.isoformat(),
-        record.updated_at.isoformat(),
-        record.claim,
-        record.answered_error,
-        json.dumps(dict(details), separators=(",", ":")) if details else None,
-    )
-
-
-_INSERT = f"INSERT OR REPLACE INTO intents ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"  # noqa: S608
 
 
 class SqliteJournal:
@@ -150,9 +83,9 @@ class SqliteJournal:
                 connection.execute("PRAGMA page_size=1024")
                 connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
+            connection.executescript(SCHEMA)
             columns = {row[1] for row in connection.execute("PRAGMA table_info(intents)")}
-            for column in _ADDED_COLUMNS:
+            for column in ADDED_COLUMNS:
                 if column not in columns:
                     connection.execute(f"ALTER TABLE intents ADD COLUMN {column} TEXT")
             for flag in self.flags:
@@ -199,13 +132,13 @@ class SqliteJournal:
 
     def _get(self, reference: str) -> tuple[JournalRecord, Details] | None:
         with self._connect() as db:
-            row = db.execute(f"{_SELECT} WHERE reference = ?", (reference,)).fetchone()
-        return (_record(row), _details(row[12])) if row else None
+            row = db.execute(f"{SELECT} WHERE reference = ?", (reference,)).fetchone()
+        return (to_record(row), to_details(row[12])) if row else None
 
     def _begin(self, record: JournalRecord, details: Mapping[str, Any]) -> Details:
         with self._transaction() as db:
             blocking = db.execute(
-                f"SELECT reference FROM intents WHERE terminal = ? AND {_UNRESOLVED} "  # noqa: S608
+                f"SELECT reference FROM intents WHERE terminal = ? AND {UNRESOLVED} "  # noqa: S608
                 "AND reference != ? ORDER BY created_at LIMIT 1",
                 (record.terminal, record.reference),
             ).fetchone()
@@ -215,15 +148,15 @@ class SqliteJournal:
                     f"resume it with --reference {blocking[0]} first",
                     reference=blocking[0],
                 )
-            existing = db.execute(f"{_SELECT} WHERE reference = ?", (record.reference,)).fetchone()
+            existing = db.execute(f"{SELECT} WHERE reference = ?", (record.reference,)).fetchone()
             reclaimable = existing is None or existing[4] == JournalState.NOT_SENT.value
             if existing and existing[4] == JournalState.PENDING.value:
                 # Never sent (sending needs the claim): another run may take it over.
                 reclaimable = existing[1] == record.terminal
             if not reclaimable:
                 raise KineticInputError(f"Reference {record.reference} is already in use")
-            merged = {**(_details(existing[12]) if existing else {}), **details}
-            db.execute(_INSERT, _row(record, merged))
+            merged = {**(to_details(existing[12]) if existing else {}), **details}
+            db.execute(INSERT, to_row(record, merged))
         return merged
 
     def _update(
@@ -265,7 +198,7 @@ class SqliteJournal:
             found = row.fetchone()
             if found is None:
                 return None
-            merged = {**_details(found[0]), **changes}
+            merged = {**to_details(found[0]), **changes}
             db.execute(
                 "UPDATE intents SET details = ? WHERE reference = ?",
                 (json.dumps(merged, separators=(",", ":")), reference),
@@ -279,15 +212,15 @@ class SqliteJournal:
         instead of the (partial) index ``where`` needs.
         """
         with self._connect() as db:
-            rows = db.execute(f"{_SELECT} WHERE {where}", tuple(params)).fetchall()
-        found = [(_record(row), _details(row[12])) for row in rows]
+            rows = db.execute(f"{SELECT} WHERE {where}", tuple(params)).fetchall()
+        found = [(to_record(row), to_details(row[12])) for row in rows]
         return sorted(found, key=lambda item: item[0].created_at)
 
     def _load(
         self, created_since: datetime, flag: str | None
     ) -> list[tuple[JournalRecord, Details]]:
         # Three queries, each answered by its own (partial) index, never the whole table.
-        found = self._select(_UNRESOLVED, ())
+        found = self._select(UNRESOLVED, ())
         found += self._select("created_at >= ?", (created_since.isoformat(),))
         if flag is not None:
             if flag not in self.flags:
@@ -297,7 +230,7 @@ class SqliteJournal:
         return sorted(unique.values(), key=lambda item: item[0].created_at)
 
     def _prune(self, before: datetime, terminal: str | None, keep: tuple[str, ...]) -> int:
-        where = f"NOT {_UNRESOLVED} AND updated_at < ?"
+        where = f"NOT {UNRESOLVED} AND updated_at < ?"
         params: list[Any] = [before.isoformat()]
         if terminal is not None:
             where += " AND terminal = ?"
@@ -312,11 +245,11 @@ class SqliteJournal:
         with self._transaction() as db:
             before = db.total_changes
             db.executemany(
-                _INSERT.replace("OR REPLACE ", "")
+                INSERT.replace("OR REPLACE ", "")
                 + " ON CONFLICT (reference) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[1:])
+                + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[1:])
                 + " WHERE excluded.updated_at > intents.updated_at",
-                [_row(record, details) for record, details in items],
+                [to_row(record, details) for record, details in items],
             )
             return db.total_changes - before
 
@@ -378,7 +311,7 @@ class SqliteJournal:
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:
         """Return the unresolved records of one terminal, oldest first."""
-        found = await self._call(self._select, f"terminal = ? AND {_UNRESOLVED}", (terminal,))
+        found = await self._call(self._select, f"terminal = ? AND {UNRESOLVED}", (terminal,))
         return [record for record, _details in found]
 
     async def set_details(self, reference: str, changes: Mapping[str, Any]) -> Details | None:

@@ -12,7 +12,7 @@ import pytest
 
 from kinetic_integration.errors import UnresolvedTransactionError
 from kinetic_integration.journal import JournalRecord, JournalState, SqliteJournal
-from kinetic_integration.journal.sqlite import _SELECT, _UNRESOLVED
+from kinetic_integration.journal.schema import SELECT, UNRESOLVED
 from kinetic_integration.models.common import TransactionResult, TransactionType
 
 NOW = datetime.now(UTC)
@@ -123,11 +123,11 @@ async def test_load_reads_only_through_indexes(wal: SqliteJournal) -> None:
     # None of the three queries scans the table (whatever its size).
     with closing(sqlite3.connect(wal.path)) as db, db:
         for where, index in (
-            (_UNRESOLVED, "intents_unresolved"),
+            (UNRESOLVED, "intents_unresolved"),
             ("created_at >= '2026-01-01'", "intents_by_creation (created_at>?)"),
             ("json_extract(details, '$.announced') = 0", "intents_announced_false"),
         ):
-            query = f"EXPLAIN QUERY PLAN {_SELECT} WHERE {where}"
+            query = f"EXPLAIN QUERY PLAN {SELECT} WHERE {where}"
             plan = " ".join(row[3] for row in db.execute(query))
             # A partial index holds only the rows it names: walking it reads only those.
             assert plan.endswith(f"USING INDEX {index}"), (where, plan)
