@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..models.common import TransactionResult, TransactionType
@@ -86,8 +86,9 @@ def to_row(record: JournalRecord, details: Mapping[str, Any]) -> tuple[str | Non
         record.result.value if record.result else None,
         record.terminal_id,
         record.message,
-        record.created_at.isoformat(),
-        record.updated_at.isoformat(),
+        # UTC throughout, so that the text of two times compares as the times do.
+        record.created_at.astimezone(UTC).isoformat(),
+        record.updated_at.astimezone(UTC).isoformat(),
         record.claim,
         record.answered_error,
         json.dumps(dict(details), separators=(",", ":")) if details else None,

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +36,11 @@ from .schema import (
 )
 
 _T = TypeVar("_T")
+
+
+def _stored(moment: datetime) -> str:
+    """Return a time as the table stores them (UTC, ISO 8601), so that text compares."""
+    return moment.astimezone(UTC).isoformat()
 
 
 class SqliteJournal:
@@ -221,7 +226,7 @@ class SqliteJournal:
     ) -> list[tuple[JournalRecord, Details]]:
         # Three queries, each answered by its own (partial) index, never the whole table.
         found = self._select(UNRESOLVED, ())
-        found += self._select("created_at >= ?", (created_since.isoformat(),))
+        found += self._select("created_at >= ?", (_stored(created_since),))
         if flag is not None:
             if flag not in self.flags:
                 raise ValueError(f"{flag} is not one of this journal's flags")
@@ -231,7 +236,7 @@ class SqliteJournal:
 
     def _prune(self, before: datetime, terminal: str | None, keep: tuple[str, ...]) -> int:
         where = f"NOT {UNRESOLVED} AND updated_at < ?"
-        params: list[Any] = [before.isoformat()]
+        params: list[Any] = [_stored(before)]
         if terminal is not None:
             where += " AND terminal = ?"
             params.append(terminal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,17 @@ async def test_load_reads_only_through_indexes(wal: SqliteJournal) -> None:
     loaded = await wal.load(created_since=NOW - timedelta(days=1), flag="announced")
     assert [record.reference for record, _ in loaded] == ["old-open", "old-owed", "today"]
     assert [record.reference for record, _ in await wal.load(created_since=NOW)] == [
+        "old-open",
+        "today",
+    ]
+    # A time in another zone (Home Assistant's local midnight) means the same moment.
+    perth = timezone(timedelta(hours=8))
+    assert [
+        record.reference
+        for record, _ in await wal.load(
+            created_since=(NOW - timedelta(minutes=1)).astimezone(perth)
+        )
+    ] == [
         "old-open",
         "today",
     ]
