@@ -133,6 +133,10 @@ async def test_startup_reads_only_what_is_owed_or_recent(
         db.execute("DELETE FROM intents WHERE reference = 'void'")
     third = await _loaded(hass)
     assert {record.reference for record in third.records()} == {"old-open", "old-owed", "today"}
+    # A reversal begun now brings the sale it voids to hand (Sales today subtracts it).
+    third.stage("void-2", {"original_id": "old-done"})
+    await third.begin(_record("void-2", terminal="A", type=TransactionType.REVERSAL))
+    assert "old-done" in {record.reference for record in third.records()}
     # Still there when asked for, with its details.
     assert await third.get("old-done") is not None
     assert third.details("old-done")["announced"] is True
