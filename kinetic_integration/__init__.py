@@ -18,7 +18,16 @@ from .errors import (
     KineticTimeoutError,
     UnsupportedOperationError,
 )
-from .journal import JournaledPayments, SqliteJournal
+from .journal import (
+    JournalClaimError,
+    JournaledPayments,
+    JournalError,
+    JournalRecord,
+    JournalState,
+    JournalStore,
+    SqliteJournal,
+    abandon,
+)
 from .models import (
     ReceiptCopy,
     TerminalKind,
@@ -47,6 +56,11 @@ __all__ = [
     "Capability",
     "DeviceServiceClient",
     "InvalidAmountError",
+    "JournalClaimError",
+    "JournalError",
+    "JournalRecord",
+    "JournalState",
+    "JournalStore",
     "JournaledPayments",
     "KindFacts",
     "KineticAuthenticationError",
@@ -68,6 +82,7 @@ __all__ = [
     "TransactionResult",
     "TransactionType",
     "UnsupportedOperationError",
+    "abandon",
     "create_terminal",
     "kind_facts",
     "parse_amount",

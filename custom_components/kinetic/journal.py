@@ -41,13 +41,13 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
-from kinetic_integration.journal import (
+from kinetic_integration import (
     JournalError,
     JournalRecord,
     JournalState,
     SqliteJournal,
+    TransactionType,
 )
-from kinetic_integration.models.common import TransactionType
 
 from .const import DOMAIN, LOGGER
 from .journal_legacy import async_migrate

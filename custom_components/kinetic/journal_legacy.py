@@ -17,8 +17,13 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from kinetic_integration.journal import JournalRecord, JournalState, SqliteJournal
-from kinetic_integration.models.common import TransactionResult, TransactionType
+from kinetic_integration import (
+    JournalRecord,
+    JournalState,
+    SqliteJournal,
+    TransactionResult,
+    TransactionType,
+)
 
 from .const import DOMAIN, LOGGER
 
