@@ -44,7 +44,7 @@ from kinetic_integration import (
 )
 
 from .const import DOMAIN, LOGGER
-from .journal import ANNOUNCED, HomeAssistantJournal
+from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 from .outcome import Outcome, as_text, transaction_signal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
@@ -78,6 +78,8 @@ class KineticPayments:
         self.entry = entry
         self.terminal = terminal
         self.journal = journal
+        days = entry.options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
+        journal.set_retention(terminal.identity, timedelta(days=days))
         self.journaled = JournaledPayments(terminal, journal)
         self._retrying: asyncio.Task[list[Outcome]] | None = None
         #: The transaction of the latest outcome announced (read by the receipt image
