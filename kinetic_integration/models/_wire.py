@@ -48,22 +48,37 @@ class _WireSpec:
 
 
 @overload
-def wire(key: str, check: Callable[[Any], _T]) -> _T: ...
+def wire(key: str, check: Callable[[Any], _T], *, repr: bool = ...) -> _T: ...
 @overload
-def wire(key: str, check: Callable[[Any], _T], *, default: _T) -> _T: ...
+def wire(key: str, check: Callable[[Any], _T], *, default: _T, repr: bool = ...) -> _T: ...
 @overload
-def wire(key: str, check: Callable[[Any], _V], *, pick: Callable[[_V], _T]) -> _T: ...
+def wire(
+    key: str, check: Callable[[Any], _V], *, pick: Callable[[_V], _T], repr: bool = ...
+) -> _T: ...
 @overload
-def wire(key: str, check: Callable[[Any], _V], *, default: _T, pick: Callable[[_V], _T]) -> _T: ...
+def wire(
+    key: str,
+    check: Callable[[Any], _V],
+    *,
+    default: _T,
+    pick: Callable[[_V], _T],
+    repr: bool = ...,
+) -> _T: ...
 def wire(
     key: str,
     check: Callable[[Any], Any],
     *,
     default: Any = dataclasses.MISSING,
     pick: Callable[[Any], Any] | None = None,
+    repr: bool = True,
 ) -> Any:
-    """Declare a field read from ``key`` by ``check`` (required unless it has a default)."""
-    return dataclasses.field(default=default, metadata={_SPEC: _WireSpec(key, check, pick)})
+    """Declare a field read from ``key`` by ``check`` (required unless it has a default).
+
+    ``repr=False`` keeps a credential (a saved card's token) out of the representation.
+    """
+    return dataclasses.field(
+        default=default, repr=repr, metadata={_SPEC: _WireSpec(key, check, pick)}
+    )
 
 
 @dataclass_transform(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -59,6 +59,8 @@ class TransactionType(StrEnum):
     REFUND = "refund"
     REVERSAL = "reversal"
     RECONCILIATION = "reconciliation"
+    #: A pre-authorisation (Payment Engine ``authonly``): funds held, not a sale.
+    AUTHORIZATION = "authorization"
 
 
 class ReceiptCopy(StrEnum):
@@ -103,6 +105,9 @@ class Transaction:
     #: The gateway recognised this as a duplicate of an earlier identical charge and
     #: answered with that one (Payment Engine): no new money moved.
     is_duplicate: bool | None = None
+    #: The token of the card saved for future payments (Payment Engine ``save_card``).
+    #: A credential: kept out of the representation, never logged.
+    card_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Put the card and money fields in one shape, however the terminal sent them.

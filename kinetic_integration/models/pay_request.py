@@ -21,6 +21,10 @@ PAY_COMMANDS = frozenset({"sale", "authonly", "refund"})
 #: Screens a ``custom_flow`` may name.
 CUSTOM_FLOW_SCREENS = frozenset({"payment", "amount", "result", "signature", "signature_required"})
 _INVOICE_MAX = 11
+_DETAIL_SUM = ("subtotal", "discount", "shipping", "duty", "tax")
+#: Screens that must come before ``result``, and those that must come after it.
+_BEFORE_RESULT = frozenset({"payment", "amount"})
+_AFTER_RESULT = frozenset({"signature", "signature_required"})
 
 
 def _money(value: Decimal | None, name: str, *, allow_zero: bool = True) -> str | None:
@@ -51,6 +55,13 @@ def _yes_no(value: bool, _name: str) -> str:
     return "Y" if value else "N"
 
 
+def _present_if_true(value: bool, name: str) -> bool | None:
+    # The seed: the parameter's presence enables it, so false is left out, never sent.
+    if not isinstance(value, bool):
+        raise KineticInputError(f"{name} must be true or false")
+    return True if value else None
+
+
 def _compact(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
@@ -69,11 +80,30 @@ class AmountDetail:
     discount: Decimal | None = sent(_money)
     shipping: Decimal | None = sent(_money)
     duty: Decimal | None = sent(_money)
-    enable_partialauth: bool | None = sent()
+    enable_partialauth: bool | None = sent(_present_if_true)
 
     def to_json(self) -> dict[str, Any]:
         """Serialise with amounts as decimal strings; unset fields are left out."""
         return to_wire(self, "amount_detail")
+
+    @staticmethod
+    def check_amount(body: Mapping[str, Any], amount: Decimal) -> None:
+        """Refuse a serialised ``amount_detail`` whose ``subtotal`` does not add up.
+
+        The seed: "if sent the following MUST be true: amount = subtotal - discount +
+        shipping + duty + tax" (the tip is not in the sum: it is part of the subtotal).
+        """
+        if "subtotal" not in body:
+            return
+        parts = {name: Decimal(body.get(name, "0")) for name in _DETAIL_SUM}
+        expected = (
+            parts["subtotal"] - parts["discount"] + parts["shipping"] + parts["duty"] + parts["tax"]
+        )
+        if expected != amount:
+            raise KineticInputError(
+                f"amount_detail does not add up: subtotal - discount + shipping + duty + tax "
+                f"is {format_amount(expected)}, the amount is {format_amount(amount)}"
+            )
 
 
 @wire_model
@@ -167,18 +197,22 @@ class PayRequestParams:
             raise KineticInputError("timeout must be a positive number of seconds")
         if self.invoice is not None and len(self.invoice) > _INVOICE_MAX:
             raise KineticInputError(f"invoice is limited to {_INVOICE_MAX} characters")
+        amount = _money(self.amount, "amount", allow_zero=False)
+        detail = self.amount_detail.to_json() if self.amount_detail else None
+        if detail is not None and amount is not None:
+            AmountDetail.check_amount(detail, Decimal(amount))
         return _compact(
             {
                 "devicekey": self.devicekey,
                 "command": command,
-                "amount": _money(self.amount, "amount", allow_zero=False),
+                "amount": amount,
                 "timeout": self.timeout,
                 "block_offline": self.block_offline,
                 "ignore_duplicate": self.ignore_duplicate,
                 "save_card": self.save_card,
                 "manual_key": self.manual_key,
                 "prompt_tip": self.prompt_tip,
-                "amount_detail": self.amount_detail.to_json() if self.amount_detail else None,
+                "amount_detail": detail,
                 "invoice": self.invoice,
                 "ponum": self.ponum,
                 "orderid": self.orderid,
@@ -216,4 +250,17 @@ class PayRequestParams:
             raise KineticInputError(
                 "custom_flow must name known screens and include payment and result"
             )
+        _check_flow_order(screens)
         return ",".join(screens)
+
+
+def _check_flow_order(screens: Sequence[str]) -> None:
+    """Check the seed's order: payment and amount before result, signature after it."""
+    result = screens.index("result")
+    if len(set(screens)) != len(screens):
+        raise KineticInputError("custom_flow names a screen twice")
+    for position, screen in enumerate(screens):
+        if screen in _BEFORE_RESULT and position > result:
+            raise KineticInputError(f"custom_flow: {screen} must come before result")
+        if screen in _AFTER_RESULT and position < result:
+            raise KineticInputError(f"custom_flow: {screen} must come after result")

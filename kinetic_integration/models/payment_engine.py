@@ -9,6 +9,7 @@ number, the card type and the entry mode are kept. The request side lives in
 from __future__ import annotations
 
 import dataclasses
+import logging
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -52,13 +53,25 @@ _RESULT_CODES = {
     "D": TransactionResult.DECLINED,
     "E": TransactionResult.ERROR,
 }
+_LOGGER = logging.getLogger(__name__)
+#: Device statuses that mean offline; any other status is a connected device (a paired
+#: device reports "online" or "connected"), and one not known here is logged once.
+_OFFLINE_DEVICE_STATUSES = frozenset(
+    {"offline", "disconnected", "not connected", "waiting for device pairing"}
+)
+_ONLINE_DEVICE_STATUSES = frozenset({"online", "connected"})
+_REPORTED_DEVICE_STATUSES: set[str] = set()
 _CANCELLED_STATUSES = frozenset({"canceled", "cancelled", "transaction canceled"})
 _ERROR_STATUSES = frozenset({"transaction failed", "error", "signature capture error"})
 _COMMAND_TYPES = {
     "sale": TransactionType.SALE,
-    "authonly": TransactionType.SALE,
+    "authonly": TransactionType.AUTHORIZATION,
     "refund": TransactionType.REFUND,
     "credit": TransactionType.REFUND,
+    # ``trantype`` as the gateway words it.
+    "credit card sale": TransactionType.SALE,
+    "credit card auth only": TransactionType.AUTHORIZATION,
+    "credit card refund": TransactionType.REFUND,
 }
 
 
@@ -85,11 +98,17 @@ def _card(value: Any) -> _Card:
 _OPTIONAL_AMOUNT = c.optional(c.amount)
 
 
+def _saved_card_key(value: Any) -> str | None:
+    # ``savedcard: {"type", "key", "cardnumber"}``: only the token is kept.
+    return c.lenient_str(value.get("key")) if isinstance(value, dict) else None
+
+
 @wire_model
 class PeTransaction:
     """The gateway transaction a pay request produced."""
 
     type: str | None = wire("type", c.lenient_str, default=None)
+    trantype: str | None = wire("trantype", c.lenient_str, default=None)
     key: str | None = wire("key", c.lenient_str, default=None)
     refnum: str | None = wire("refnum", c.lenient_str, default=None)
     is_duplicate: bool | None = wire("is_duplicate", c.lenient_bool, default=None)
@@ -102,6 +121,9 @@ class PeTransaction:
     amount: Decimal | None = wire("amount", _OPTIONAL_AMOUNT, default=None)
     invoice: str | None = wire("invoice", c.lenient_str, default=None)
     orderid: str | None = wire("orderid", c.lenient_str, default=None)
+    comments: str | None = wire("comments", c.lenient_str, default=None)
+    #: The token of a card saved with ``save_card`` (``savedcard.key``); a credential.
+    card_token: str | None = wire("savedcard", _saved_card_key, default=None, repr=False)
     masked_pan: str | None = wire("creditcard", _card, default=None, pick=lambda card: card.number)
     card_type: str | None = wire("creditcard", _card, default=None, pick=lambda card: card.type)
     entry_mode: str | None = wire(
@@ -130,7 +152,17 @@ class PeTransaction:
             terminal_id=self.key,
             message=self.error or self.result,
             is_duplicate=self.is_duplicate,
+            card_token=self.card_token,
         )
+
+    @property
+    def transaction_type(self) -> TransactionType | None:
+        """What the transaction was (from its ``trantype``, or a command as its type)."""
+        for word in (self.trantype, self.type):
+            found = _COMMAND_TYPES.get((word or "").strip().lower().removeprefix("cc:"))
+            if found is not None:
+                return found
+        return None
 
     @property
     def moved(self) -> Decimal | None:
@@ -217,14 +249,16 @@ class PayRequest:
         """
         txn = self.transaction
         txn_type = type
-        if txn_type is None and txn is not None and txn.type:
-            txn_type = _COMMAND_TYPES.get(txn.type.strip().lower().removeprefix("cc:"))
+        if txn_type is None and txn is not None:
+            txn_type = txn.transaction_type
         base = Transaction(
             kind=TerminalKind.PAYMENT_ENGINE,
             reference=reference or self.key,
             type=txn_type or TransactionType.SALE,
             result=self.outcome,
             amount=self._amount(amount),
+            # What the request moved: the whole charge, tip included.
+            total=self._amount(amount),
             request_key=self.key,
             status=self.status,
         )
@@ -257,5 +291,15 @@ class PeDevice:
 
     @property
     def is_online(self) -> bool:
-        """Whether the Payment Engine reports the device as connected."""
-        return (self.status or "").strip().lower() == "online"
+        """Whether the Payment Engine reports the device as connected.
+
+        Tolerant: a known offline status (or none) is offline, anything else online; a
+        status not known either way is logged once, so it can be added.
+        """
+        status = (self.status or "").strip().lower()
+        if not status or status in _OFFLINE_DEVICE_STATUSES:
+            return False
+        if status not in _ONLINE_DEVICE_STATUSES and status not in _REPORTED_DEVICE_STATUSES:
+            _REPORTED_DEVICE_STATUSES.add(status)
+            _LOGGER.info("Payment Engine device status %r not known; taken as online", status)
+        return True

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import math
 import time
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -32,21 +33,22 @@ from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import Handler, mark_accepted
 from .card import card_secrets
+from .outcomes import Outcome
 from .payment_engine_devices import LOW_BATTERY, PaymentEngineDevices
 from .payment_engine_documents import (
     COMMANDS,
     PREFIX,
     PayRequest,
     PeDevice,
+    batch_page,
     error,
     read_amount,
     read_seconds,
     request_document,
     token,
-    transaction_json,
 )
+from .payment_engine_rules import flag, folded_into, partial_allowed, request_error
 from .transaction import DeviceBusyError, SimTransaction
-from .wire_money import decimal_text
 
 _DEFAULT_TIMEOUT = 180.0
 
@@ -97,6 +99,11 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         self.requests: dict[str, PayRequest] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refnum = 3100000000
+        #: The customer's funds (None: unlimited); see :mod:`.payment_engine_rules`.
+        self.available_funds: Decimal | None = None
+        #: Duplicate folding, an option of the API key (off by default).
+        self.duplicate_folding = False
+        self.saved_card_tokens: list[str] = []
 
     @property
     def base_url(self) -> str:
@@ -125,7 +132,7 @@ class PaymentEngineSimulator(PaymentEngineDevices):
 
     def secrets(self) -> list[str]:
         """Credentials a client must never log."""
-        return [self.api_key, self._pin, *card_secrets()]
+        return [self.api_key, self._pin, *card_secrets(), *self.saved_card_tokens]
 
     def state(self) -> dict[str, object]:
         """Return the base state plus every device's status."""
@@ -242,12 +249,19 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         timeout = read_seconds(body.get("timeout"), self.card_timeout or _DEFAULT_TIMEOUT)
         if timeout is None:
             return error("Invalid timeout", 0)
-        block_offline = body.get("block_offline", False) in (True, "true", "1", 1, "Y")
-        if pe_device.device.offline and block_offline:
+        problem = request_error(body, amount)
+        if problem is not None:
+            return error(problem, 0)
+        if pe_device.device.offline and flag(body, "block_offline"):
             return error("Device is currently offline.", 21145)
-        if self._busy(pe_device):
+        earlier = (
+            folded_into(self.requests.values(), pe_device.key, command, amount, body)
+            if self.duplicate_folding
+            else None
+        )
+        if earlier is None and self._busy(pe_device):
             return error("Device is currently processing another transaction.", 21146)
-        if pe_device.battery < LOW_BATTERY:
+        if earlier is None and pe_device.battery < LOW_BATTERY:
             return error("Request failed (Payment terminal battery too low)", 21143)
         self._refnum += 1
         pay = PayRequest(
@@ -259,9 +273,12 @@ class PaymentEngineSimulator(PaymentEngineDevices):
             params=body,
             refnum=str(self._refnum),
             deadline=time.monotonic() + timeout,
+            duplicate_of=earlier,
+            final_status="transaction complete" if earlier is not None else None,
         )
         self.requests[pay.key] = pay
-        self._spawn(self._drive(pay))
+        if earlier is None:
+            self._spawn(self._drive(pay))
         mark_accepted()
         return json_response(
             {
@@ -291,16 +308,27 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         if remaining <= 0:
             self._timeout(pay)
             return
+        funds = self.available_funds if pay.command != "refund" else None
+        short = funds is not None and pay.amount > funds
+        pay.partial = short and partial_allowed(pay.params)
         txn = SimTransaction(
-            id=pay.key, type=pay.command, amount=pay.amount, card_timeout=remaining
+            id=pay.key,
+            type=pay.command,
+            amount=funds if pay.partial and funds is not None else pay.amount,
+            card_timeout=remaining,
         )
         try:
             device.start(txn)
         except DeviceBusyError:  # pragma: no cover - _busy() guards this
             pay.final_status = "error"
             return
+        if short and not pay.partial:
+            txn.outcome = Outcome.DECLINED  # not enough funds, no partial authorisation
         pay.txn = txn
         await txn.done.wait()
+        if txn.result == "approved" and flag(pay.params, "save_card"):
+            pay.card_token = token("tk_", 24)
+            self.saved_card_tokens.append(pay.card_token)
         if txn.result in ("approved", "declined"):
             # The engine takes a moment to record the result after the device is done.
             await asyncio.sleep(self.processing_delay)
@@ -345,20 +373,7 @@ class PaymentEngineSimulator(PaymentEngineDevices):
             offset = int(request.query.get("offset", "0"))
         except ValueError:
             return error("limit and offset must be integers", 0)
-        rows: list[dict[str, Any]] = []
-        for pay in sorted(self.requests.values(), key=lambda item: item.created, reverse=True):
-            transaction = transaction_json(pay) if pay.finished() else None
-            if transaction is not None:
-                rows.append({**transaction, "amount": decimal_text(pay.amount)})
-        return json_response(
-            {
-                "type": "list",
-                "limit": limit,
-                "offset": offset,
-                "data": rows[offset : offset + limit],
-                "total": str(len(rows)),
-            }
-        )
+        return json_response(batch_page(list(self.requests.values()), limit, offset))
 
     async def _delete(self, request: web.Request) -> web.Response:
         pay = self._find(request)

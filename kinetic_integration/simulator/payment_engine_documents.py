@@ -98,6 +98,12 @@ class PayRequest:
     txn: SimTransaction | None = None
     txn_key: str = field(default_factory=lambda: token("", 15).lower())
     refnum: str = ""
+    #: The approved request this one was folded into (duplicate folding).
+    duplicate_of: PayRequest | None = None
+    #: Approved for less than asked (partial authorisation).
+    partial: bool = False
+    #: The token of the card saved with ``save_card``.
+    card_token: str | None = None
 
     def finished(self) -> bool:
         """Whether the request reached a final status."""
@@ -134,12 +140,18 @@ def request_status(request: PayRequest) -> tuple[str, bool]:
 
 def transaction_json(request: PayRequest) -> dict[str, Any] | None:
     """Return the request's ``transaction`` object once the device has a result, else None."""
+    if request.duplicate_of is not None:
+        # A folded duplicate answers with the earlier transaction itself.
+        earlier = transaction_json(request.duplicate_of)
+        return {**earlier, "is_duplicate": "Y"} if earlier is not None else None
     txn = request.txn
     if txn is None:
         return None
     # While the signature is captured the approval already exists (complete is false).
     approved = txn.result == "approved" or txn.step is Step.SIGNATURE
-    if approved:
+    if approved and request.partial:
+        code, result, error, error_code = "P", "Partially Approved", "Approved", "00"
+    elif approved:
         code, result, error, error_code = "A", "Approved", "Approved", "00"
     elif txn.result == "declined":
         code, result, error, error_code = "D", "Declined", "Card Declined", "10127"
@@ -162,6 +174,8 @@ def transaction_json(request: PayRequest) -> dict[str, Any] | None:
         "trantype": _TRANTYPE[request.command],
         "invoice": str(request.params.get("invoice", "")),
         "orderid": str(request.params.get("orderid", "")),
+        "comments": str(request.params.get("comments", "")),
+        **_saved_card(request, approved),
         "creditcard": {
             "type": "Visa",
             "number": MASKED_PAN_X,
@@ -171,6 +185,32 @@ def transaction_json(request: PayRequest) -> dict[str, Any] | None:
         }
         if card
         else None,
+    }
+
+
+def _saved_card(request: PayRequest, approved: bool) -> dict[str, Any]:
+    if not approved or request.card_token is None:
+        return {}
+    saved = {"type": "Visa", "key": request.card_token, "cardnumber": MASKED_PAN_X}
+    return {"savedcard": saved}
+
+
+def batch_page(requests: list[PayRequest], limit: int, offset: int) -> dict[str, Any]:
+    """Return one page of the open batch (finished transactions, newest first).
+
+    A folded duplicate is the earlier transaction, listed once.
+    """
+    rows: list[dict[str, Any]] = []
+    for pay in sorted(requests, key=lambda item: item.created, reverse=True):
+        transaction = transaction_json(pay) if pay.finished() else None
+        if transaction is not None and pay.duplicate_of is None:
+            rows.append({**transaction, "amount": decimal_text(pay.amount)})
+    return {
+        "type": "list",
+        "limit": limit,
+        "offset": offset,
+        "data": rows[offset : offset + limit],
+        "total": str(len(rows)),
     }
 
 

@@ -36,6 +36,11 @@ from .config import _CAPABILITY_FOR_TYPE, Capability, TerminalConfig
 from .operation import Operation, PreviousAttempt, TransactionListener, validate_reference
 from .runner import Runner
 
+#: Transactions that move an amount the caller names.
+_AMOUNT_TYPES = frozenset(
+    {TransactionType.SALE, TransactionType.REFUND, TransactionType.AUTHORIZATION}
+)
+
 
 async def resolve_host(host: str, port: int) -> str:
     """Return the first address ``host`` resolves to (an address stays as it is)."""
@@ -142,7 +147,7 @@ class Terminal(Runner):
         """Check capability and input, and return the operation to send; sends nothing."""
         self.require(_CAPABILITY_FOR_TYPE[type_], f"do a {type_.value}")
         parsed_amount: Decimal | None = None
-        if type_ in (TransactionType.SALE, TransactionType.REFUND):
+        if type_ in _AMOUNT_TYPES:
             parsed_amount = parse_amount(amount, max_amount=self.max_amount)
         elif amount is not None:
             raise KineticInputError(f"A {type_.value} takes no amount")
@@ -174,7 +179,7 @@ class Terminal(Runner):
         reference = (
             self.validate_reference(reference) if reference is not None else self.new_reference()
         )
-        return Operation(
+        operation = Operation(
             type=type_,
             reference=reference,
             caller_reference=caller_reference,
@@ -184,9 +189,14 @@ class Terminal(Runner):
             original_id=original_id,
             extra=dict(extra or {}),
         )
+        self._check_operation(operation)
+        return operation
 
     def _validate_extra(self, extra: Mapping[str, Any]) -> None:
         """Check pass-through fields (only kinds with PASSTHROUGH get here)."""
+
+    def _check_operation(self, operation: Operation) -> None:
+        """Check the whole operation as the kind will send it (raise KineticInputError)."""
 
     # --- money-moving operations --------------------------------------------------
 

@@ -28,6 +28,8 @@ class Capability(StrEnum):
     LATEST_TRANSACTION = "latest_transaction"
     SERIAL = "serial"
     PASSTHROUGH = "passthrough"
+    #: Pre-authorisation (hold funds without a sale).
+    AUTHORIZE = "authorize"
 
 
 _CAPABILITY_FOR_TYPE = {
@@ -35,6 +37,7 @@ _CAPABILITY_FOR_TYPE = {
     TransactionType.REFUND: Capability.REFUND,
     TransactionType.REVERSAL: Capability.REVERSAL,
     TransactionType.RECONCILIATION: Capability.RECONCILIATION,
+    TransactionType.AUTHORIZATION: Capability.AUTHORIZE,
 }
 
 

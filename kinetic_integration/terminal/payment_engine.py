@@ -23,7 +23,6 @@ import logging
 import math
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -47,6 +46,12 @@ from ..models.payment_engine import (
 from .base import Terminal
 from .config import Capability, TerminalConfig
 from .operation import Operation
+from .payment_engine_fields import (
+    REFERENCE_MARK,
+    carries_reference,
+    carry_reference,
+    with_tip_detail,
+)
 
 #: Fields the caller sets through the facade itself, not as pass-through.
 _OWN_FIELDS = frozenset({"amount", "command", "devicekey", "timeout"})
@@ -55,6 +60,12 @@ PASSTHROUGH_FIELDS = frozenset(
 )
 _LOGGER = logging.getLogger(__name__)
 
+#: The pay request command of each transaction type.
+_COMMANDS = {
+    TransactionType.SALE: "sale",
+    TransactionType.AUTHORIZATION: "authonly",
+    TransactionType.REFUND: "refund",
+}
 #: Device statuses that mean a request is being worked on.
 _BUSY_WORDS = ("processing", "busy", "transaction", "payment")
 #: Searching the open batch for a lost request: page size, at most this many pages per
@@ -77,6 +88,7 @@ class PaymentEngineTerminal(Terminal):
             Capability.TRANSACTION_LOOKUP,
             Capability.SCREEN,
             Capability.PASSTHROUGH,
+            Capability.AUTHORIZE,
         }
     )
     default_poll_interval = 2.0
@@ -117,15 +129,13 @@ class PaymentEngineTerminal(Terminal):
         unknown = sorted(set(extra) - PASSTHROUGH_FIELDS)
         if unknown:
             raise KineticInputError(f"Unknown pay request fields: {', '.join(unknown)}")
-        # Build (and serialise) once so every mistake shows before anything is sent.
-        probe = Operation(
-            type=TransactionType.SALE,
-            reference="check",
-            caller_reference=False,
-            amount=Decimal("1.00"),
-            extra=extra,
-        )
-        self._params(probe, timeout=None)
+
+    def _check_operation(self, operation: Operation) -> None:
+        # Build the pay request once: every mistake in the pass-through fields, and a
+        # broken rule of the seed (amount_detail that does not add up to the amount,
+        # custom_flow out of order), shows before anything is sent.
+        if operation.amount is not None:
+            self._params(operation, timeout=None)
 
     def _params(self, operation: Operation, *, timeout: float | None) -> PayRequestParams:
         """Build and validate the create request (raises before anything is sent)."""
@@ -144,7 +154,7 @@ class PaymentEngineTerminal(Terminal):
         if isinstance(detail, Mapping):
             detail = AmountDetail(**detail)
         if operation.tip is not None:
-            detail = dataclasses.replace(detail or AmountDetail(), tip=operation.tip)
+            detail = with_tip_detail(detail, operation.tip)
         for name in ("billing_address", "shipping_address"):
             if isinstance(extra.get(name), Mapping):
                 extra[name] = Address(**extra[name])
@@ -153,14 +163,18 @@ class PaymentEngineTerminal(Terminal):
                 LineItem(**item) if isinstance(item, Mapping) else item
                 for item in extra["lineitems"]
             )
-        # Our reference on the gateway's record, so a person can find a request whose
-        # create answer was lost (unless the caller set an order id of their own).
-        extra.setdefault("orderid", operation.reference)
+        # Our reference on the gateway's record, so a request whose create answer was
+        # lost is found again (and a person can search for it): as the order id, or
+        # beside the caller's own order id in the merchant-only comments.
+        if extra.get("orderid") is None:
+            extra["orderid"] = operation.reference
+        else:
+            extra["comments"] = carry_reference(extra.get("comments"), operation.reference)
         return PayRequestParams(
             # The Payment Engine charges ``amount``; the tip is a part of it, while the
             # facade's amount is before the tip (as on the Kinetic Go).
             amount=operation.amount + (operation.tip or 0),
-            command="refund" if operation.type is TransactionType.REFUND else "sale",
+            command=_COMMANDS[operation.type],
             devicekey=self.config.device_key,
             timeout=math.ceil(timeout) if timeout is not None else None,
             amount_detail=detail,
@@ -219,7 +233,7 @@ class PaymentEngineTerminal(Terminal):
         """
         tip = operation.tip
         if tip is None:
-            return txn
+            return dataclasses.replace(txn, total=txn.amount)
         charged = txn.amount
         return dataclasses.replace(
             txn,
@@ -229,16 +243,16 @@ class PaymentEngineTerminal(Terminal):
         )
 
     async def _recover_lost(self, operation: Operation, deadline: float) -> Transaction:
-        """Find the lost request's transaction in the open batch by its ``orderid``."""
-        order_id = str(operation.extra.get("orderid", operation.reference))
-        if order_id != operation.reference:
-            # The caller's own order id may name other sales too: not proof of ours.
-            return self._unknown(operation, None, None, self._lost_advice(operation))
+        """Find the lost request's transaction in the open batch by our reference.
+
+        It is the ``orderid``, or (when the caller set an order id of their own, which
+        may name other sales too) a word of the ``comments``.
+        """
         loop = asyncio.get_running_loop()
         while True:
             pause = max(self.poll_interval, _SEARCH_INTERVAL)
             try:
-                found = await self._search_batch(order_id)
+                found = await self._search_batch(operation.reference)
             except KineticRateLimitError as err:
                 found = None
                 pause = max(pause, err.retry_after or 0.0)
@@ -260,14 +274,14 @@ class PaymentEngineTerminal(Terminal):
                 return self._unknown(operation, None, None, self._lost_advice(operation))
             await asyncio.sleep(min(pause, remaining))
 
-    async def _search_batch(self, order_id: str) -> PeTransaction | None:
-        """Return the open batch's transaction sent with ``order_id``, if there is one."""
+    async def _search_batch(self, reference: str) -> PeTransaction | None:
+        """Return the open batch's transaction that carries ``reference``, if there is one."""
         for page in range(_SEARCH_PAGES):
             listing = await self.client.batch_transactions(
                 limit=_SEARCH_PAGE, offset=page * _SEARCH_PAGE
             )
             for txn in listing.transactions:
-                if txn.orderid == order_id:
+                if carries_reference(txn, reference):
                     return txn
             seen = (page + 1) * _SEARCH_PAGE
             if len(listing.transactions) < _SEARCH_PAGE or (
@@ -284,16 +298,21 @@ class PaymentEngineTerminal(Terminal):
             type=operation.type,
             result=found.outcome,
             amount=found.moved,
+            total=found.moved,
         )
         return self._with_tip(operation, found.onto(base))
 
     @staticmethod
     def _lost_advice(operation: Operation) -> str:
+        if operation.extra.get("orderid") is not None:
+            where = f"comment {REFERENCE_MARK}{operation.reference}"
+        else:
+            where = f"order id {operation.reference}"
         return (
             "The Payment Engine's answer to the pay request was lost before it named the "
-            f"request, and no transaction with order id {operation.reference} is in the "
-            "open batch. Check USAePay's merchant console (transactions, search by order "
-            f"id {operation.reference}) and the device before charging again; if a new "
+            f"request, and no transaction with {where} is in the "
+            "open batch. Check USAePay's merchant console (transactions, search by "
+            f"{where}) and the device before charging again; if a new "
             "sale on the device is refused with error 21146 (device is processing another "
             "transaction), the lost request is still pending on the device"
         )

@@ -144,16 +144,32 @@ async def test_payment_engine_lost_create_answer_not_in_the_batch_stays_unknown(
         assert sim.charges() == []
 
 
-async def test_payment_engine_lost_create_with_the_callers_order_id_is_unknown(
+async def test_payment_engine_lost_create_with_the_callers_order_id_is_found_by_reference(
     payment_engine_sim: PaymentEngineSimulator, session: aiohttp.ClientSession
 ) -> None:
-    """An order id of the caller's may name other sales too: UNKNOWN, though it was paid."""
-    payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
+    """The caller's order id is sent as orderid; our reference rides in the comments.
+
+    An earlier sale with the same order id is in the batch too: the order id alone would
+    find that one, so the search goes by our reference and finds the lost request's own.
+    """
     terminal = _terminal(payment_engine_sim, session)
-    txn = await terminal.sale("7.00", reference="order-4", orderid="TABLE-12", timeout=1.0)
-    assert txn.result is TransactionResult.UNKNOWN
-    assert payment_engine_sim.money_requests() == 1
-    await wait_until(lambda: bool(payment_engine_sim.charges()))
+    first = await terminal.sale("9.00", reference="order-3b", orderid="TABLE-12")
+    assert first.result is TransactionResult.APPROVED
+    payment_engine_sim.inject("drop_after_accept", path="/api/v2/paymentengine/payrequests")
+    txn = await terminal.sale(
+        "7.00", reference="order-4", orderid="TABLE-12", comments="window seat", timeout=5.0
+    )
+    assert txn.result is TransactionResult.APPROVED
+    assert txn.amount == Decimal("7.00")
+    assert txn.terminal_id != first.terminal_id
+    sent = [pay.params for pay in payment_engine_sim.requests.values()]
+    assert [body["orderid"] for body in sent] == ["TABLE-12", "TABLE-12"]
+    assert sent[1]["comments"] == "window seat kinetic-ref:order-4"
+    assert payment_engine_sim.money_requests() == 2
+    assert [charge.amount for charge in payment_engine_sim.charges()] == [
+        Decimal("9.00"),
+        Decimal("7.00"),
+    ]
 
 
 async def test_device_service_post_timeout_while_busy_is_recovered(
