@@ -18,6 +18,7 @@ _NEEDS = {
     "cancel": Capability.CANCEL,
     "transaction": Capability.TRANSACTION_LOOKUP,
     "sale": Capability.SALE,
+    "authorize": Capability.AUTHORIZE,
     "refund": Capability.REFUND,
     "reversal": Capability.REVERSAL,
     "reconciliation": Capability.RECONCILIATION,
@@ -30,6 +31,8 @@ def check_unsupported(args: argparse.Namespace, terminal: Terminal) -> None:
         terminal.require(_NEEDS[args.command], f"do '{args.command}'")
     if args.command == "receipt" and args.print:
         terminal.require(Capability.PRINT, "print")
+    if args.command == "authorize" and args.field:
+        terminal.require(Capability.PASSTHROUGH, "take extra transaction fields")
     if args.command == "sale":
         if args.tip is not None:
             terminal.require(Capability.TIP, "take a tip")

@@ -28,6 +28,14 @@ DEFAULT_PORTS: Mapping[TerminalKind, int] = {
 }
 
 
+#: The documented production and sandbox hosts of the cloud kinds (for the help text).
+CLOUD_URLS = tuple(
+    (facts.production_url, facts.sandbox_url)
+    for facts in KINDS.values()
+    if facts.cloud and facts.production_url and facts.sandbox_url
+)
+
+
 def default_journal_path() -> Path:
     """``$KINETIC_JOURNAL``, else ``$XDG_STATE_HOME/kinetic/journal.sqlite3``."""
     if os.environ.get("KINETIC_JOURNAL"):
@@ -50,8 +58,7 @@ def terminal_config(args: argparse.Namespace) -> TerminalConfig:
     base_url = args.base_url
     if facts.cloud:
         if base_url is None:
-            scheme = "https" if port == HTTPS_PORT else "http"
-            base_url = f"{scheme}://{args.host}:{port}/api/v2"
+            base_url = _cloud_url(args, facts, port)
         _check_cloud_url(base_url)
     for name in ("request_timeout", "poll_interval"):
         value = getattr(args, name)
@@ -74,6 +81,16 @@ def terminal_config(args: argparse.Namespace) -> TerminalConfig:
         request_timeout=args.request_timeout,
         poll_interval=args.poll_interval,
     )
+
+
+def _cloud_url(args: argparse.Namespace, facts: KindFacts, port: int) -> str:
+    """Return the documented host (``--sandbox``: the sandbox), or ``--port`` on ``--host``."""
+    if args.port is None:
+        url = facts.sandbox_url if getattr(args, "sandbox", False) else facts.production_url
+        if url is not None:
+            return url
+    scheme = "https" if port == HTTPS_PORT else "http"
+    return f"{scheme}://{args.host}:{port}/api/v2"
 
 
 def _check_cloud_url(base_url: str) -> None:

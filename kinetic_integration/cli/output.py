@@ -65,6 +65,8 @@ def transaction_json(txn: Transaction) -> dict[str, Any]:
         "signature_required": txn.signature_required,
         "is_offline": txn.is_offline,
         "is_duplicate": txn.is_duplicate,
+        # The saved card's token (save_card): the caller asked for it; it is never logged.
+        "card_token": txn.card_token,
     }
 
 

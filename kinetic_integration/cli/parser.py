@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
 from .. import DEFAULT_KIND, DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
-from .config import DEFAULT_PORTS, HTTPS_PORT
+from .config import CLOUD_URLS, DEFAULT_PORTS, HTTPS_PORT
 from .discover import add_discover_parser
 from .output import EXIT_INVALID
 from .simulate import add_simulate_parser
@@ -80,8 +80,15 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     term.add_argument(
         "--base-url",
         default=default(None),
-        help="Payment Engine API base (default http://HOST:PORT/api/v2, https on port "
-        f"{HTTPS_PORT})",
+        help="Payment Engine API base (default "
+        f"{' / '.join(production for production, _ in CLOUD_URLS)}; with --port "
+        f"http://HOST:PORT/api/v2, https on port {HTTPS_PORT})",
+    )
+    term.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=default(False),
+        help=f"Payment Engine: the sandbox, {' / '.join(sandbox for _, sandbox in CLOUD_URLS)}",
     )
     term.add_argument(
         "--max-amount",
@@ -170,6 +177,15 @@ def _add_money_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
         default=[],
         metavar="NAME=VALUE",
         help="extra pay request field, e.g. table=12 (Payment Engine)",
+    )
+    authorize = command(
+        "authorize", "pre-authorise (hold) an amount on a card, not a sale (Payment Engine)"
+    )
+    authorize.add_argument("amount", metavar="AMOUNT", help="e.g. 12.34")
+    authorize.add_argument("--reference", help="your id for it; re-run with it to resume")
+    authorize.add_argument("--timeout", type=float, metavar="S", help="seconds the customer has")
+    authorize.add_argument(
+        "--field", action="append", default=[], metavar="NAME=VALUE", help="as for sale"
     )
     refund = command("refund", "refund money to a card and wait for the result")
     refund.add_argument("amount", metavar="AMOUNT")

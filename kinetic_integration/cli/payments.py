@@ -1,4 +1,4 @@
-"""The commands that move money (sale, refund, reversal, reconciliation) and ``abandon``.
+"""The commands that move money (sale, authorize, refund, reversal, reconciliation), ``abandon``.
 
 Every payment runs through the journal: written before anything is sent, resumable
 with the same ``--reference``, and never reported declined when its outcome is unknown.
@@ -28,7 +28,7 @@ from .output import (
 
 _LOGGER = logging.getLogger(__name__)
 
-PAYMENT_COMMANDS = frozenset({"sale", "refund", "reversal", "reconciliation"})
+PAYMENT_COMMANDS = frozenset({"sale", "authorize", "refund", "reversal", "reconciliation"})
 #: References of payments interrupted by Ctrl-C in this process (for the exit code).
 INTERRUPTED_PAYMENTS: list[str] = []
 
@@ -44,6 +44,14 @@ async def run_payment(
             reference=args.reference,
             tip=args.tip,
             cashback=args.cashback,
+            extra=_fields(args.field),
+        )
+    elif args.command == "authorize":
+        # A pre-authorisation (Payment Engine authonly): journaled, never counted a sale.
+        operation = terminal.prepare(
+            TransactionType.AUTHORIZATION,
+            amount=args.amount,
+            reference=args.reference,
             extra=_fields(args.field),
         )
     elif args.command == "refund":

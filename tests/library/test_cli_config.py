@@ -32,7 +32,19 @@ def test_default_ports_are_the_kind_facts() -> None:
 
 
 def test_cloud_kind_gets_a_base_url_local_kinds_do_not() -> None:
-    assert _config("--kind", "payment-engine").base_url == "https://127.0.0.1:443/api/v2"
+    # The documented hosts (issue 14, point 6: it was https://127.0.0.1:443/api/v2).
+    assert _config("--kind", "payment-engine").base_url == "https://usaepay.com/api/v2"
+    assert (
+        _config("--kind", "payment-engine", "--sandbox").base_url
+        == "https://sandbox.usaepay.com/api/v2"
+    )
+    assert (
+        _config("--kind", "payment-engine", "--sandbox", "--base-url", "https://pe.test/api/v2")
+    ).base_url == "https://pe.test/api/v2"
+    assert (
+        _config("--kind", "payment-engine", "--port", "443").base_url
+        == "https://127.0.0.1:443/api/v2"
+    )
     assert (
         _config("--kind", "payment-engine", "--port", "8443").base_url
         == "http://127.0.0.1:8443/api/v2"
@@ -52,4 +64,6 @@ async def test_help_names_every_kinds_default_port() -> None:
     out = io.StringIO()
     assert await async_main(["--help"], stdout=out, stderr=io.StringIO()) == 0
     assert "default 8080 / 8526 / 443 by kind" in out.getvalue()
+    assert "https://usaepay.com/api/v2" in out.getvalue()
+    assert "--sandbox" in out.getvalue()
     assert [kind.value for kind in DEFAULT_PORTS] == [kind.value for kind in TerminalKind]
