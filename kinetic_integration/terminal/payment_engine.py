@@ -52,6 +52,7 @@ from .payment_engine_fields import (
     carry_reference,
     with_tip_detail,
 )
+from .payment_engine_progress import PayRequestProgress
 
 #: Fields the caller sets through the facade itself, not as pass-through.
 _OWN_FIELDS = frozenset({"amount", "command", "devicekey", "timeout"})
@@ -108,6 +109,7 @@ class PaymentEngineTerminal(Terminal):
             request_timeout=config.request_timeout,
             session=session,
         )
+        self._progress = PayRequestProgress()
 
     @property
     def address_identity(self) -> str:
@@ -207,10 +209,23 @@ class PaymentEngineTerminal(Terminal):
                     raise
                 await asyncio.sleep(pause)
                 continue
-            return self._translate(operation, created)
+            return self._follow(operation, created)
 
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
-        return self._translate(operation, await self.client.pay_request(terminal_id))
+        return self._follow(operation, await self.client.pay_request(terminal_id))
+
+    def _follow(self, operation: Operation, request: PayRequest) -> Transaction:
+        """Translate a request's answer and note its progress (not for a plain lookup)."""
+        txn = self._translate(operation, request)
+        if operation.amount is not None:
+            self._progress.note(operation.reference, txn)
+        return txn
+
+    async def _execute(self, operation: Operation, *args: Any, **kwargs: Any) -> Transaction:
+        try:
+            return await super()._execute(operation, *args, **kwargs)
+        finally:
+            self._progress.finish(operation.reference)
 
     @staticmethod
     def _translate(operation: Operation, request: PayRequest) -> Transaction:
@@ -327,11 +342,13 @@ class PaymentEngineTerminal(Terminal):
                 raise KineticInputError("No device is paired with this API key")
             device = devices[0]
         status = (device.status or "").strip()
+        # A request of ours is open: its progress is what the device shows.
+        progress = self._progress.current
         return TerminalStatus(
             kind=self.kind,
             online=device.is_online,
-            busy=any(word in status.lower() for word in _BUSY_WORDS),
-            screen=status or None,
+            busy=progress is not None or any(word in status.lower() for word in _BUSY_WORDS),
+            screen=progress or status or None,
             name=device.name,
         )
 

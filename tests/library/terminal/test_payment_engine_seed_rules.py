@@ -7,6 +7,7 @@ sent as false, ``authonly`` recorded as a sale, ``total`` left empty.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 
@@ -258,3 +259,34 @@ async def test_save_card_returns_a_token_kept_out_of_the_repr(
     assert txn.card_token not in repr(txn)
     plain = await _terminal(payment_engine_sim, session).sale("4.10")
     assert plain.card_token is None
+
+
+# --- the running pay request's progress as the terminal's status ---------------------------
+
+
+async def test_status_shows_the_running_requests_progress(
+    session: aiohttp.ClientSession,
+) -> None:
+    """While a sale waits for the card the status is busy with the request's own words."""
+    sim = PaymentEngineSimulator(host="127.0.0.65", port=0, customer_delay=0, rate_limit=0)
+    async with sim:
+        terminal = _terminal(sim, session)
+        idle = await terminal.status()
+        assert (idle.busy, idle.screen) == (False, "online")
+        sale = asyncio.create_task(terminal.sale("3.00", timeout=10))
+        waiting = await terminal.status()
+        for _ in range(250):
+            if waiting.screen == "waiting for card dip":
+                break
+            await asyncio.sleep(0.02)
+            waiting = await terminal.status()
+        assert (waiting.busy, waiting.screen, waiting.online) == (
+            True,
+            "waiting for card dip",
+            True,
+        )
+        await sim.customer("tap")
+        txn = await sale
+        assert txn.result is TransactionResult.APPROVED
+        done = await terminal.status()
+        assert (done.busy, done.screen) == (False, "online")
