@@ -72,6 +72,10 @@ def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
         "terminal": terminal,
         "terminal_transaction_id": txn.request_key or txn.terminal_id,
         "message": txn.message,
+        # The gateway answered with an earlier identical charge: no new money moved.
+        "is_duplicate": txn.is_duplicate,
+        # The saved card's token (save_card), in this answer only: never logged or kept.
+        "card_token": txn.card_token,
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
     }

@@ -142,7 +142,12 @@ class KineticPayments:
     # --- running --------------------------------------------------------------------
 
     async def async_start(
-        self, operation: Operation, details: Mapping[str, Any], *, wait: bool
+        self,
+        operation: Operation,
+        details: Mapping[str, Any],
+        *,
+        wait: bool,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
     ) -> Outcome | None:
         """Journal and run ``operation`` in the entry's background; wait for it if asked.
 
@@ -150,7 +155,9 @@ class KineticPayments:
         """
         self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
         task = self.entry.async_create_background_task(
-            self.hass, self._async_run(operation), f"{DOMAIN} {operation.reference}"
+            self.hass,
+            self._async_run(operation, timeout=timeout),
+            f"{DOMAIN} {operation.reference}",
         )
         if not wait:
             return None
@@ -200,6 +207,12 @@ class KineticPayments:
                 "entry_mode": txn.entry_mode,
                 "auth_code": txn.auth_code,
                 "tip": as_text(txn.tip),
+                # Sales today counts what moved: a partial approval's authorised amount,
+                # and nothing for a duplicate the gateway folded into an earlier charge.
+                "authorized_amount": (
+                    as_text(txn.amount) if txn.amount != outcome.operation.amount else None
+                ),
+                "is_duplicate": txn.is_duplicate or None,
             }
             try:
                 await self.journal.async_set_details(
@@ -293,6 +306,7 @@ class KineticPayments:
             "clerk": details.get("clerk"),
             "masked_pan": txn.masked_pan if txn is not None else None,
             "card_network": txn.card_network if txn is not None else None,
+            "is_duplicate": txn.is_duplicate if txn is not None else None,
             "message": (
                 txn.message
                 if txn is not None

@@ -232,7 +232,13 @@ def sales_today(
 
 
 def _sale_amount(record: JournalRecord, details: Callable[[str], Mapping[str, Any]]) -> Decimal:
-    return _decimal(record.amount) + _decimal(details(record.reference).get("tip"))
+    kept = details(record.reference)
+    if kept.get("is_duplicate"):
+        # Folded into an earlier charge by the gateway: that one is counted already.
+        return Decimal(0)
+    # A partial approval moved the authorised amount, not the amount asked for.
+    amount = kept.get("authorized_amount") or record.amount
+    return _decimal(amount) + _decimal(kept.get("tip"))
 
 
 class KineticSalesTodaySensor(KineticEntity, SensorEntity):

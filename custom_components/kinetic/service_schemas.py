@@ -10,7 +10,10 @@ from homeassistant.helpers import config_validation as cv
 
 from kinetic_integration import ReceiptCopy
 
+from .pay_request_fields import PAY_REQUEST_FIELDS, TIMEOUT_FIELD
+
 SERVICE_START_SALE = "start_sale"
+SERVICE_AUTHORIZE = "authorize"
 SERVICE_GET_TRANSACTION = "get_transaction"
 SERVICE_REFUND = "refund"
 SERVICE_REVERSE = "reverse"
@@ -53,6 +56,24 @@ START_SALE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_WAIT, default=True): cv.boolean,
         vol.Optional(ATTR_ALLOW_DUPLICATE, default=False): cv.boolean,
         vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
+        **PAY_REQUEST_FIELDS,
+        **TIMEOUT_FIELD,
+    }
+)
+#: A pre-authorisation (Payment Engine ``authonly``): no tip, cashback, table or duplicate
+#: check of a sale; recorded as an authorisation.
+AUTHORIZE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_AMOUNT): _AMOUNT,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_ORDER_ID): _TEXT,
+        vol.Optional(ATTR_CLERK): _TEXT,
+        vol.Optional(ATTR_DESCRIPTION): vol.All(cv.string, vol.Length(max=255)),
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+        vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
+        **PAY_REQUEST_FIELDS,
+        **TIMEOUT_FIELD,
     }
 )
 GET_TRANSACTION_SCHEMA = vol.Schema({vol.Required(ATTR_REFERENCE): cv.string})

@@ -43,22 +43,20 @@ from kinetic_integration import (
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
 from .outcome import record_response, transaction_response
+from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
+from .sale_fields import passthrough, sale_details
 from .service_schemas import (
     ATTR_ALLOW_DUPLICATE,
     ATTR_AMOUNT,
     ATTR_CASHBACK,
-    ATTR_CLERK,
     ATTR_COPY,
-    ATTR_DESCRIPTION,
-    ATTR_EXTRA,
     ATTR_LINES,
-    ATTR_ORDER_ID,
     ATTR_REFERENCE,
-    ATTR_TABLE,
     ATTR_TIP,
     ATTR_TRANSACTION_ID,
     ATTR_WAIT,
+    AUTHORIZE_SCHEMA,
     CANCEL_SCHEMA,
     DEVICE_SCHEMA,
     GET_TRANSACTION_SCHEMA,
@@ -67,6 +65,7 @@ from .service_schemas import (
     RECONCILE_SCHEMA,
     REFUND_SCHEMA,
     REVERSE_SCHEMA,
+    SERVICE_AUTHORIZE,
     SERVICE_CANCEL,
     SERVICE_GET_TRANSACTION,
     SERVICE_PRINT_RECEIPT,
@@ -169,26 +168,49 @@ async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
             reference=data.get(ATTR_REFERENCE),
             tip=_amount(data.get(ATTR_TIP)),
             cashback=_amount(data.get(ATTR_CASHBACK)),
-            extra=_passthrough(payments, data),
+            extra=pay_request_extra(data, passthrough(payments.terminal, data)),
         )
     except KineticInputError as err:
         raise _input_error(payments, err) from err
-    details = {
-        key: data[key]
-        for key in (ATTR_TABLE, ATTR_ORDER_ID, ATTR_CLERK, ATTR_DESCRIPTION)
-        if data.get(key)
-    }
+    details = sale_details(data)
     if not data[ATTR_ALLOW_DUPLICATE]:
         payments.check_duplicate(operation.reference, details)
-    return await _async_run(payments, operation, details, wait=data[ATTR_WAIT])
+    return await _async_run(
+        payments, operation, details, wait=data[ATTR_WAIT], timeout=data.get(ATTR_TIMEOUT)
+    )
+
+
+async def _async_authorize(call: ServiceCall) -> ServiceResponse:
+    """Pre-authorise an amount (Payment Engine ``authonly``), journaled as such."""
+    payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    data = call.data
+    operation = _prepare(
+        payments,
+        TransactionType.AUTHORIZATION,
+        amount=_amount(data[ATTR_AMOUNT]),
+        reference=data.get(ATTR_REFERENCE),
+        extra=pay_request_extra(data, passthrough(payments.terminal, data)),
+    )
+    return await _async_run(
+        payments,
+        operation,
+        sale_details(data),
+        wait=data[ATTR_WAIT],
+        timeout=data.get(ATTR_TIMEOUT),
+    )
 
 
 async def _async_run(
-    payments: KineticPayments, operation: Operation, details: dict[str, Any], *, wait: bool
+    payments: KineticPayments,
+    operation: Operation,
+    details: dict[str, Any],
+    *,
+    wait: bool,
+    timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
 ) -> ServiceResponse:
     """Journal and run a validated operation; answer with its final transaction."""
     _check_unresolved(payments, operation)
-    outcome = await payments.async_start(operation, details, wait=wait)
+    outcome = await payments.async_start(operation, details, wait=wait, timeout=timeout)
     if outcome is None:
         return {"reference": operation.reference, "result": "pending"}
     if outcome.transaction is None:
@@ -309,21 +331,6 @@ async def _async_cancel(call: ServiceCall) -> None:
     await _async_terminal_call(payments, Capability.CANCEL, lambda: payments.terminal.cancel(key))
 
 
-def _passthrough(payments: KineticPayments, data: Any) -> dict[str, Any]:
-    """Fields the Payment Engine takes with the request (the others keep them for us)."""
-    extra: dict[str, Any] = dict(data.get(ATTR_EXTRA) or {})
-    if not payments.terminal.supports(Capability.PASSTHROUGH):
-        # Other kinds take no extra fields: the library refuses them by the kind's name.
-        return extra
-    if data.get(ATTR_TABLE):
-        extra.setdefault("table", data[ATTR_TABLE])
-    if data.get(ATTR_DESCRIPTION):
-        extra["description"] = data[ATTR_DESCRIPTION]
-    if data.get(ATTR_CLERK):
-        extra["clerk"] = data[ATTR_CLERK]
-    return extra
-
-
 def _check_unresolved(payments: KineticPayments, operation: Operation) -> None:
     """Refuse at once while this terminal has a transaction without a known outcome."""
     identity = payments.terminal.identity
@@ -364,6 +371,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     for name, handler, schema in (
+        (SERVICE_AUTHORIZE, _async_authorize, AUTHORIZE_SCHEMA),
         (SERVICE_REFUND, _async_refund, REFUND_SCHEMA),
         (SERVICE_REVERSE, _async_reverse, REVERSE_SCHEMA),
         (SERVICE_RECONCILE, _async_reconcile, RECONCILE_SCHEMA),
