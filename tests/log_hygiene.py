@@ -1,9 +1,9 @@
 """Keep every log record of the test run and find secrets in it.
 
 A secret is anything the project promises never to log: credentials (passwords, API
-keys, PINs, PIN hashes, Basic-auth headers), full card numbers, track data, PIN blocks,
-KSNs and EMV tags. Tests register the concrete secrets they use with :func:`register_secret`;
-card data is found by shape.
+keys, PINs, PIN hashes, Basic-auth headers, saved card tokens), full card numbers, track
+data, PIN blocks, KSNs and EMV tags. Tests register the concrete secrets they use with
+:func:`register_secret`; card data is found by shape.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ import traceback
 _LUHN_CANDIDATE = re.compile(r"(?<![0-9])(?<![0-9]\.)[2-6][0-9]{12,18}(?![0-9])")
 _TRACK2 = re.compile(r";?[0-9]{12,19}=[0-9]{4,}")
 _BASIC_AUTH = re.compile(r"Basic [A-Za-z0-9+/=]{8,}")
+# A saved card's token (Payment Engine save_card) as the simulator issues it: a credential
+# that charges the card again, found by shape even where a test did not register it.
+_SAVED_CARD_TOKEN = re.compile(r"(?<![A-Za-z0-9])tk_[A-Za-z0-9]{24}(?![A-Za-z0-9])")
 # Random ids and tokens (Home Assistant's user ids, an image entity's access token) are
 # runs of 32+ hex digits that by chance hold a Luhn-valid digit run; card data never
 # comes glued inside one.
@@ -99,4 +102,6 @@ def find_secrets(lines: list[str], secrets: set[str] | None = None) -> list[str]
             found.append(f"track data in: {line[:200]}")
         if _BASIC_AUTH.search(line):
             found.append(f"Authorization header in: {line[:200]}")
+        if _SAVED_CARD_TOKEN.search(line):
+            found.append(f"saved card token in: {line[:200]}")
     return found
