@@ -47,7 +47,7 @@ from .payment_engine_documents import (
     request_document,
     token,
 )
-from .payment_engine_rules import flag, folded_into, partial_allowed, request_error
+from .payment_engine_rules import flag, folded_into, funds_decision, request_error
 from .transaction import DeviceBusyError, SimTransaction
 
 _DEFAULT_TIMEOUT = 180.0
@@ -308,21 +308,16 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         if remaining <= 0:
             self._timeout(pay)
             return
-        funds = self.available_funds if pay.command != "refund" else None
-        short = funds is not None and pay.amount > funds
-        pay.partial = short and partial_allowed(pay.params)
+        authorised, pay.partial = funds_decision(self.available_funds, pay)
         txn = SimTransaction(
-            id=pay.key,
-            type=pay.command,
-            amount=funds if pay.partial and funds is not None else pay.amount,
-            card_timeout=remaining,
+            id=pay.key, type=pay.command, amount=authorised or pay.amount, card_timeout=remaining
         )
         try:
             device.start(txn)
         except DeviceBusyError:  # pragma: no cover - _busy() guards this
             pay.final_status = "error"
             return
-        if short and not pay.partial:
+        if authorised is None:
             txn.outcome = Outcome.DECLINED  # not enough funds, no partial authorisation
         pay.txn = txn
         await txn.done.wait()

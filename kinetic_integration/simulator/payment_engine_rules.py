@@ -79,6 +79,18 @@ def partial_allowed(body: Mapping[str, Any]) -> bool:
     return isinstance(detail, dict) and "enable_partialauth" in detail
 
 
+def funds_decision(funds: Decimal | None, pay: PayRequest) -> tuple[Decimal | None, bool]:
+    """Return the amount the customer's funds authorise (None: decline) and if partial.
+
+    With no limit (``funds`` None), or a refund, or enough funds: the amount asked for.
+    """
+    if funds is None or pay.command == "refund" or pay.amount <= funds:
+        return pay.amount, False
+    if partial_allowed(pay.params):
+        return funds, True
+    return None, False
+
+
 @dataclass(frozen=True, slots=True)
 class DuplicateKey:
     """What makes two pay requests the same charge for duplicate folding."""
