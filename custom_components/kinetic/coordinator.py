@@ -14,7 +14,11 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from kinetic_integration.discovery import Battery
-from kinetic_integration.errors import KineticAuthenticationError, KineticError
+from kinetic_integration.errors import (
+    KineticAuthenticationError,
+    KineticError,
+    KineticRateLimitError,
+)
 from kinetic_integration.models.common import TerminalKind, TerminalStatus, Transaction
 from kinetic_integration.terminal import Capability
 
@@ -84,6 +88,9 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except KineticError as err:
+            if isinstance(err, KineticRateLimitError) and self.data is not None:
+                # The API key's request budget went to a running sale: the status stands.
+                return self.data
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",

@@ -234,6 +234,10 @@ class Terminal(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     #: Seconds between two checks of a running transaction, unless configured.
     default_poll_interval: ClassVar[float] = 0.5
+    #: Statuses (lower case) after the card was read: the result is near, so a running
+    #: transaction showing one is checked every ``near_poll_interval`` s instead.
+    near_statuses: ClassVar[frozenset[str]] = frozenset()
+    near_poll_interval: ClassVar[float] = 0.5
     #: Shortest sensible time between two status polls (a cloud API's rate limit).
     min_status_interval: ClassVar[float] = 0.0
     #: True when the reference we choose is the terminal's own id for the transaction.
@@ -287,6 +291,16 @@ class Terminal(ABC):
         if self.config.poll_interval is not None:
             return self.config.poll_interval
         return self.default_poll_interval
+
+    def result_near(self, txn: Transaction | None) -> bool:
+        """Whether ``txn`` is past the card and its result is due (see near_statuses)."""
+        return txn is not None and (txn.status or "").strip().lower() in self.near_statuses
+
+    def _poll_delay(self, current: Transaction | None) -> float:
+        """Seconds before the next check: shorter while the result is near, unless configured."""
+        if self.config.poll_interval is None and self.result_near(current):
+            return min(self.near_poll_interval, self.poll_interval)
+        return self.poll_interval
 
     def supports(self, capability: Capability) -> bool:
         """Whether this kind of terminal can do ``capability``."""
@@ -676,7 +690,7 @@ class Terminal(ABC):
                     "No final result before the deadline; resume with the same reference",
                 )
             # Check at once after a lost answer; otherwise pace the polling.
-            delay = 0.0 if first and current is None else self.poll_interval
+            delay = 0.0 if first and current is None else self._poll_delay(current)
             first = False
             if delay:
                 await asyncio.sleep(min(delay, remaining))
