@@ -28,7 +28,7 @@ import contextlib
 import hashlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from enum import IntEnum
 
 from ..errors import KineticRateLimitError
@@ -122,23 +122,28 @@ class RequestBudget:
 
     # --- use ------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def slot(self, priority: Priority, *, max_wait: float) -> AsyncIterator[None]:
-        """Hold one slot around one request; raise KineticRateLimitError after ``max_wait``.
+    def slot(self, priority: Priority, *, max_wait: float) -> _Slot:
+        """Hold one slot around one request (``async with``).
 
+        Raises KineticRateLimitError when none is free within ``max_wait`` seconds.
         Cancellation while waiting takes no slot; once granted, the slot counts until
         ``window`` seconds after the block ends, whatever happened in it.
         """
-        await self._acquire(priority, max_wait)
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._done.append(self._clock())
+        return _Slot(self, priority, max_wait)
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._done.append(self._clock())
+        if self._waiters:
             self._wake()
 
     async def _acquire(self, priority: Priority, max_wait: float) -> None:
         started = self._clock()
+        if not self._waiters and self._free_in(priority, started) <= 0:
+            # Nobody waits and there is room: the common case, kept cheap (every poll).
+            self._in_flight += 1
+            self.sent += 1
+            return
         ticket = next(self._order)
         future: asyncio.Future[None] | None = None
         try:
@@ -177,6 +182,23 @@ class RequestBudget:
         """Send nothing before ``Retry-After`` (or a window): the server answered 429."""
         pause = retry_after if retry_after is not None else self.window
         self._blocked_until = max(self._blocked_until, self._clock() + pause)
+
+
+class _Slot:
+    """``async with budget.slot(...)``: one request's slot (a class: polls use it a lot)."""
+
+    __slots__ = ("_budget", "_max_wait", "_priority")
+
+    def __init__(self, budget: RequestBudget, priority: Priority, max_wait: float) -> None:
+        self._budget = budget
+        self._priority = priority
+        self._max_wait = max_wait
+
+    async def __aenter__(self) -> None:
+        await self._budget._acquire(self._priority, self._max_wait)
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self._budget._release()
 
 
 #: One budget per (server, key digest), dropped once idle (it is then as good as new).
