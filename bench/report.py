@@ -6,6 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+#: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
+#: noisy runner does not fail it.
+QUICK_GATE = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -45,6 +49,8 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "x":
         return f"{value:.2f}x"
+    if math.isnan(value):
+        return "-"
     if unit == "%":
         return f"{value:.2f} %"
     return f"{value:.0f} {unit}"
@@ -52,7 +58,7 @@ def _fmt(value: float, unit: str) -> str:
 
 def _b1_checks(b1: dict[str, Any]) -> list[Check]:
     found = [
-        Check("B1", f"CPU ratio coordinator / bare, N={n}", row["ratio_coordinator"], 1.5, "x")
+        Check("B1", f"CPU ratio coordinator / bare, N={n}", row["ratio_coordinator"], 1.25, "x")
         for n, row in b1["terminals"].items()
     ]
     linear = b1["linearity"]["coordinator"]
@@ -95,14 +101,36 @@ def _b4_checks(b4: dict[str, Any]) -> list[Check]:
 def _b5_checks(b5: dict[str, Any]) -> list[Check]:
     kinds = b5["kinds"]
     limits = (
-        ("kinetic-go", "Kinetic Go 2", 1.2),
+        ("kinetic-go", "Kinetic Go 2", 0.35),
         ("device-service", "DeviceService", 0.05),
-        ("payment-engine", "Payment Engine", 1.2),
+        ("payment-engine", "Payment Engine", 1.5),
     )
-    return [
+    found = [
         Check("B5", f"p95 start_sale overhead, {name}", kinds[kind]["p95_overhead_s"], limit, "s")
         for kind, name, limit in limits
     ]
+    rate = b5.get("rate_limit")
+    if rate:
+        devices = b5["shared_key"]["devices"]
+        shared = rate["shared_key"]
+        found += [
+            Check(
+                "B5",
+                f"Payment Engine, {devices} devices on one key: most requests in "
+                f"{rate['window_s']:.0f} s",
+                shared["most_in_window"],
+                rate["limit"],
+                "req",
+            ),
+            Check(
+                "B5",
+                f"Payment Engine, {devices} devices on one key: 429 answers",
+                shared["rejected"],
+                0,
+                "req",
+            ),
+        ]
+    return found
 
 
 def checks(results: dict[str, Any]) -> list[Check]:
@@ -238,6 +266,24 @@ def _b4_section(b4: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _b5_shared_lines(b5: dict[str, Any]) -> list[str]:
+    rate = b5.get("rate_limit")
+    if not rate:
+        return []
+    shared, single = rate["shared_key"], rate["one_device_keys"]
+    return [
+        "",
+        f"*payment-engine, {b5['shared_key']['devices']} devices on one key*: one account whose",
+        f"{b5['shared_key']['devices']} devices (one entry each) take",
+        f"{b5['shared_key']['sales_per_device']} sales each at the same time through the",
+        f"action, the engine allowing {rate['limit']} requests per {rate['window_s']:.0f} s",
+        "per API key as documented. Most requests the engine counted in one window:",
+        f"{shared['most_in_window']} on the shared key, {single['most_in_window']} on the",
+        f"keys of one device; 429 answers: {shared['rejected']} and {single['rejected']}.",
+        "Its overhead is what the shared budget leaves each sale.",
+    ]
+
+
 def _b5_section(b5: dict[str, Any]) -> list[str]:
     first, last = b5["customer_delay_s"]
     spread = ", ".join(f"{kind} {delay:.1f} s" for kind, delay in last.items())
@@ -257,6 +303,7 @@ def _b5_section(b5: dict[str, Any]) -> list[str]:
         f"{polls}; a DeviceService POST returns the result itself.",
         f"{b5['failures']} sales were not approved; Home Assistant's blocking-call detector",
         f"reported {b5['blocking_calls']} calls.",
+        *_b5_shared_lines(b5),
         "",
         *_header(
             "kind",
@@ -292,7 +339,8 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         "ratio or a percentile measured side by side in one run on the machine below. The",
         "simulated terminals run in a child process on distinct 127.0.x.y loopback",
         "addresses, so their CPU is never counted as ours. `scripts/bench --quick` (B1 at",
-        "N = 10 and 100 only) runs in `scripts/test` and fails when B1's ratio exceeds 2.0.",
+        "N = 10 and 100 only) runs in `scripts/test` and fails when B1's ratio exceeds",
+        f"{QUICK_GATE}.",
         "",
         f"- Date: {machine['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']},",
