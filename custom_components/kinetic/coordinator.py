@@ -104,10 +104,13 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
         if previous is not None:
             # Counts a terminal cannot report right now (DeviceService while a transaction
             # runs answers busy to them, which is no outage) keep their last known values.
-            if status.offline_count is None:
-                status = dataclasses.replace(status, offline_count=previous.status.offline_count)
-            if status.stored_records is None:
-                status = dataclasses.replace(status, stored_records=previous.status.stored_records)
+            kept = {
+                name: getattr(previous.status, name)
+                for name in ("offline_count", "stored_records")
+                if getattr(status, name) is None and getattr(previous.status, name) is not None
+            }
+            if kept:  # most polls (every Kinetic Go's) have nothing to carry over
+                status = dataclasses.replace(status, **kept)
         last: Transaction | None = None
         if terminal.supports(Capability.LATEST_TRANSACTION):
             last = await terminal.latest_transaction()

@@ -12,7 +12,9 @@ seconds after its answer arrived (the server counted it somewhere in between).
 Priorities decide who gets the last slots of a window: a money request and the poll of a
 request whose result is near (:attr:`Priority.URGENT`) may use all of them, the poll of
 a request waiting for the customer (:attr:`Priority.SALE`) leaves ``urgent_reserve``
-free, and a status poll (:attr:`Priority.BACKGROUND`) leaves ``sale_reserve`` free.
+free, and a status poll (:attr:`Priority.BACKGROUND`) leaves ``sale_reserve`` free: by
+default status polls fill a third of a window at most (15 of the Payment Engine's 45),
+so that they never crowd out the sales they would only describe.
 Waiting requests are served highest priority first, then in arrival order.
 
 Waiting never decides an outcome: a request that finds no slot within ``max_wait``
@@ -58,13 +60,13 @@ class RequestBudget:
         sale_reserve: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Allow ``limit`` per ``window`` s; the reserves default to 1/9 and 1/3 of it."""
+        """Allow ``limit`` per ``window`` s; the reserves default to 1/9 and 2/3 of it."""
         if limit < 1 or window <= 0:
             raise ValueError("limit must be at least 1 and window positive")
         self.limit = limit
         self.window = window
         urgent = limit // 9 if urgent_reserve is None else urgent_reserve
-        sale = limit // 3 if sale_reserve is None else sale_reserve
+        sale = limit * 2 // 3 if sale_reserve is None else sale_reserve
         if not 0 <= urgent <= sale < limit:
             raise ValueError("reserves must satisfy 0 <= urgent <= sale < limit")
         # The slots each priority may fill, counting everything in the window.

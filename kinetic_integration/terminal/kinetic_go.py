@@ -84,7 +84,9 @@ class KineticGoTerminal(Terminal):
             session=session,
         )
         self._device: GoDevice | None = None
-        self._pace = RequestBudget(self.max_requests_per_second, 1.0)
+        # Status polls may fill 14 of the 20 (a local device has no daily quota to save).
+        cap = self.max_requests_per_second
+        self._pace = RequestBudget(cap, 1.0, urgent_reserve=cap // 10, sale_reserve=cap * 3 // 10)
         self._near = NearResults(self.result_near)
 
     @property

@@ -195,7 +195,7 @@ async def test_simulator_limits_each_api_key_on_its_own(session: aiohttp.ClientS
         # Another key's requests count for that key only.
         key = next(iter(sim.pe_devices))
         client = _client(sim, session)
-        client.budget = RequestBudget(2, 30.0)
+        client.budget = RequestBudget(2, 30.0, urgent_reserve=0, sale_reserve=0)
         assert (await client.device(key)).key == key
         assert (await client.device(key)).key == key
         assert sim.rate_limiter.rejected == {"other": 1}
