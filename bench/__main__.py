@@ -2,7 +2,7 @@
 
 The full run writes ``bench/results.json`` and ``docs/benchmarks.md``; ``--quick`` (B1 at
 N = 10 and 100) and ``--only`` write nothing unless ``--output`` is given. Both exit 1 when B1's
-coordinator / bare CPU ratio exceeds 2.0 at any N. In the full run every benchmark runs
+coordinator / bare CPU ratio exceeds 1.75 at any N. In the full run every benchmark runs
 in a process of its own (``--only``), so that none inherits another's memory or state.
 """
 

@@ -8,7 +8,7 @@ from typing import Any
 
 #: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
 #: noisy runner does not fail it.
-QUICK_GATE = 2.0
+QUICK_GATE = 1.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +28,12 @@ class Check:
 
     def line(self) -> str:
         """One Markdown table row."""
-        missed = self.measured / self.limit - 1
-        verdict = "met" if self.met else f"**missed** by {missed:.1%}"
+        if self.met:
+            verdict = "met"
+        elif self.limit:
+            verdict = f"**missed** by {self.measured / self.limit - 1:.1%}"
+        else:
+            verdict = "**missed**"
         measured, limit = _fmt(self.measured, self.unit), _fmt(self.limit, self.unit)
         return _row(self.bench, self.figure, measured, f"≤ {limit}", verdict)
 
@@ -43,14 +47,14 @@ def _header(*cells: str) -> list[str]:
 
 
 def _fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "-"
     if unit == "s" and value < 0.1:
         return f"{value * 1000:.1f} ms"
     if unit == "s":
         return f"{value:.2f} s"
     if unit == "x":
         return f"{value:.2f}x"
-    if math.isnan(value):
-        return "-"
     if unit == "%":
         return f"{value:.2f} %"
     return f"{value:.0f} {unit}"
@@ -159,7 +163,10 @@ def _b1_section(b1: dict[str, Any]) -> list[str]:
         "polled. Home Assistant's blocking-call detector reported",
         f"{b1['blocking_calls']} calls. From the smallest to the largest N the CPU per poll",
         f"grew {b1['linearity']['coordinator']:.2f}x for the coordinator and",
-        f"{b1['linearity']['bare']:.2f}x for bare aiohttp in the same run.",
+        f"{b1['linearity']['bare']:.2f}x for bare aiohttp in the same run. The wall time",
+        "of a coordinator cycle includes waiting for the Kinetic Go's cap of 20 requests a",
+        "second per device: B1 polls each terminal many times a second, Home Assistant at",
+        "most once.",
         "",
         *_header(
             "N",
@@ -286,8 +293,8 @@ def _b5_shared_lines(b5: dict[str, Any]) -> list[str]:
 
 def _b5_section(b5: dict[str, Any]) -> list[str]:
     first, last = b5["customer_delay_s"]
-    spread = ", ".join(f"{kind} {delay:.1f} s" for kind, delay in last.items())
-    polls = ", ".join(f"{kind} {poll:.1f} s" for kind, poll in b5["poll_interval_s"].items())
+    spread = ", ".join(f"{kind} {delay:g} s" for kind, delay in last.items())
+    polls = ", ".join(f"{kind} {poll:g} s" for kind, poll in b5["poll_interval_s"].items())
     lines = [
         "",
         "## B5 sale overhead",
@@ -299,8 +306,13 @@ def _b5_section(b5: dict[str, Any]) -> list[str]:
         f"over the terminals (up to: {spread}), then {b5['processing_delay_s']} s processing.",
         "*Library only*: right after each action, the same entry's `Terminal.sale()` on",
         "the same terminal, without the action, the journal or the event; the difference",
-        "is the action's own cost. The library polls every",
-        f"{polls}; a DeviceService POST returns the result itself.",
+        "is the action's own cost. While the card is awaited the library polls every",
+        f"{polls}; once the terminal shows the card being processed, every 0.1 s",
+        "(Kinetic Go) or 0.5 s (Payment Engine); a DeviceService POST returns the result",
+        "itself. Every Payment Engine simulator allows 45 requests a minute per API key,",
+        "and one device's key serves its 20 back-to-back sales (10 through the action, 10",
+        "library only) at 3 to 4 requests each: beyond a minute's budget, so a few sales",
+        "wait for it (the max column).",
         f"{b5['failures']} sales were not approved; Home Assistant's blocking-call detector",
         f"reported {b5['blocking_calls']} calls.",
         *_b5_shared_lines(b5),
