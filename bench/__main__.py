@@ -1,9 +1,11 @@
 """``python -m bench`` (what ``scripts/bench`` runs): every benchmark, or ``--quick``.
 
 The full run writes ``bench/results.json`` and ``docs/benchmarks.md``; ``--quick`` (B1 at
-N = 10 and 100) and ``--only`` write nothing unless ``--output`` is given. Both exit 1 when B1's
-coordinator / bare CPU ratio exceeds 1.75 at any N. In the full run every benchmark runs
-in a process of its own (``--only``), so that none inherits another's memory or state.
+N = 10 and 100, B6 at 0 and 10,000 records) and ``--only`` write nothing unless ``--output``
+is given. Both exit 1 when B1's coordinator / bare CPU ratio exceeds 1.75 at any N, or B6's
+median journal cost per sale at 10,000 records exceeds 1.5x that at 0. In the full run
+every benchmark runs in a process of its own (``--only``), so that none inherits another's
+memory or state.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import b1_poll, b2_fleet, b4_discovery, b5_sale
+from . import b1_poll, b2_fleet, b4_discovery, b5_sale, b6_journal, b6_report
 from .common import machine
 from .findings import FINDINGS
 from .report import QUICK_GATE, checks, markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("b1", "b2", "b4", "b5")
+BENCHMARKS = ("b1", "b2", "b4", "b5", "b6")
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
@@ -33,6 +35,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     if args.quick:
         results["b1"] = await b1_poll.run([10, 100], {10: 30, 100: 6})
+        results["b6"] = await b6_journal.run([0, 10_000], 60, before=False)
     elif not args.only:
         for name in BENCHMARKS:
             results.update(await asyncio.to_thread(_isolated, name))
@@ -46,6 +49,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             results["b4"] = await b4_discovery.run(repeats=5, zeroconf_repeats=10, udp_repeats=50)
         if "b5" in only:
             results["b5"] = await b5_sale.run(per_kind=10, sales=10)
+        if "b6" in only:
+            results["b6"] = await b6_journal.run([0, 10_000, 36_000], 200)
     results["duration_s"] = time.perf_counter() - started
     return results
 
@@ -60,13 +65,16 @@ def _isolated(name: str) -> dict[str, Any]:
             cwd=ROOT,
         )
         results: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
-    return {key: value for key, value in results.items() if key in ("b1", "fleet", "b4", "b5")}
+    kept = ("b1", "fleet", "b4", "b5", "b6")
+    return {key: value for key, value in results.items() if key in kept}
 
 
 def main() -> None:
-    """Run, write the results, print the targets, exit 1 if B1 fails the gate."""
+    """Run, write the results, print the targets, exit 1 if B1 or B6 fails its gate."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="B1 only, N = 10 and 100")
+    parser.add_argument(
+        "--quick", action="store_true", help="B1 at N = 10 and 100, B6 at 0 and 10,000"
+    )
     parser.add_argument(
         "--only", action="append", choices=BENCHMARKS, help="b2 includes B3; writes no docs"
     )
@@ -87,8 +95,15 @@ def main() -> None:
         sys.stdout.write(check.line() + "\n")
     sys.stdout.write(f"took {results['duration_s']:.0f} s\n")
     worst = results["b1"]["max_ratio"] if "b1" in results else 0.0
+    journal = b6_report.quick_ratio(results["b6"]) if "b6" in results else 0.0
     if worst > QUICK_GATE:
         sys.stdout.write(f"FAILED: B1 CPU ratio {worst:.2f} exceeds {QUICK_GATE}\n")
+    if journal > b6_report.QUICK_GATE:
+        sys.stdout.write(
+            f"FAILED: B6 journal cost per sale {journal:.2f}x that of an empty journal, "
+            f"above {b6_report.QUICK_GATE}\n"
+        )
+    if worst > QUICK_GATE or journal > b6_report.QUICK_GATE:
         sys.exit(1)
 
 

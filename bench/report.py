@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from . import b6_report
+
 #: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
 #: noisy runner does not fail it.
 QUICK_GATE = 1.75
@@ -148,6 +150,8 @@ def checks(results: dict[str, Any]) -> list[Check]:
         found += _b4_checks(results["b4"])
     if results.get("b5"):
         found += _b5_checks(results["b5"])
+    if results.get("b6"):
+        found += [Check("B6", *check) for check in b6_report.checks(results["b6"])]
     return found
 
 
@@ -351,8 +355,9 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         "ratio or a percentile measured side by side in one run on the machine below. The",
         "simulated terminals run in a child process on distinct 127.0.x.y loopback",
         "addresses, so their CPU is never counted as ours. `scripts/bench --quick` (B1 at",
-        "N = 10 and 100 only) runs in `scripts/test` and fails when B1's ratio exceeds",
-        f"{QUICK_GATE}.",
+        "N = 10 and 100 only, B6 at 0 and 10,000 records) runs in `scripts/test` and fails",
+        f"when B1's ratio exceeds {QUICK_GATE} or B6's median cost per sale at 10,000 records",
+        f"exceeds {b6_report.QUICK_GATE}x that at 0.",
         "",
         f"- Date: {machine['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']},",
@@ -374,6 +379,8 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         out += _b4_section(results["b4"])
     if results.get("b5"):
         out += _b5_section(results["b5"])
+    if results.get("b6"):
+        out += b6_report.section(results["b6"], _row, _header)
     if findings:
         out += ["", "## Findings", "", *findings]
     return "\n".join(out) + "\n"

@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from kinetic_integration.simulator import Fleet
-from kinetic_integration.simulator.base import BaseSimulator
+from kinetic_integration import kind_facts
+from kinetic_integration.simulator import BaseSimulator, Fleet
 
 from .api import DemoUser, HassApi
 from .config import DEFAULT_CONFIG_DIR, prepare_config_dir
@@ -83,11 +83,13 @@ def _check_port_free(host: str, port: int) -> None:
 
 def flow_answers(described: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return the answers a person gives the config flow to add one simulated terminal."""
-    kind = str(described["kind"])
-    if kind == "payment-engine":
+    facts = kind_facts(str(described["kind"]))
+    # The config flow has one menu step per kind, named after it.
+    step = {"next_step_id": str(facts.kind).replace("-", "_")}
+    if facts.cloud:
         devices = described["devices"]
         return [
-            {"next_step_id": "payment_engine"},
+            step,
             {
                 "api_key": described["api_key"],
                 "pin": described["pin"],
@@ -97,7 +99,7 @@ def flow_answers(described: Mapping[str, Any]) -> list[dict[str, Any]]:
             {"device_key": devices[0]["key"]},
         ]
     return [
-        {"next_step_id": kind.replace("-", "_")},
+        step,
         {
             "host": described["host"],
             "port": described["port"],

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from kinetic_integration import (
+    JournalClaimError,
     JournaledPayments,
     KineticConnectionError,
     KineticDeviceBusyError,
@@ -41,12 +42,12 @@ from kinetic_integration import (
     TransactionResult,
     TransactionType,
     create_terminal,
+    format_amount,
+    kind_facts,
     parse_amount,
+    transaction_receipt,
 )
 from kinetic_integration.cli import DEFAULT_PORTS, default_journal_path
-from kinetic_integration.journal import JournalClaimError
-from kinetic_integration.money import format_amount
-from kinetic_integration.receipts import transaction_receipt
 
 EXIT_APPROVED, EXIT_NOT_APPROVED, EXIT_INVALID, EXIT_UNREACHABLE, EXIT_UNKNOWN = range(5)
 
@@ -86,7 +87,7 @@ def check_input(args: argparse.Namespace) -> None:
     """Refuse what cannot work before anything is sent."""
     if args.table < 1:
         raise KineticInputError(f"--table must be 1 or more, got {args.table}")
-    if TerminalKind(args.kind) is TerminalKind.PAYMENT_ENGINE:
+    if kind_facts(args.kind).cloud:
         if not args.api_key or not args.pin:
             raise KineticInputError("The Payment Engine needs --api-key and --pin")
     elif not args.username or not args.password:
@@ -114,13 +115,14 @@ def receipt(terminal: Terminal, txn: Transaction, table: int) -> list[str]:
 
 async def charge(args: argparse.Namespace, amount: Decimal, tip: Decimal | None) -> int:
     """Run (or resume) the table's sale and report it; returns the exit code."""
-    kind = TerminalKind(args.kind)
-    port: int = args.port or DEFAULT_PORTS[kind]
+    facts = kind_facts(args.kind)
+    # The kinetic command's defaults: the kind's own port, https (443) for a cloud kind.
+    port: int = args.port or DEFAULT_PORTS[facts.kind]
     base_url: str | None = args.base_url
-    if kind is TerminalKind.PAYMENT_ENGINE and base_url is None:
+    if facts.cloud and base_url is None:
         base_url = f"{'https' if port == 443 else 'http'}://{args.host}:{port}/api/v2"
     config = TerminalConfig(
-        kind=kind,
+        kind=facts.kind,
         host=args.host,
         port=port,
         username=args.username,

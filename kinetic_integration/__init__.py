@@ -1,24 +1,59 @@
 """Async client library for Kinetic-family card payment terminals.
 
 The public API: one client per terminal API, the :class:`Terminal` facade over all
-three (``create_terminal``), the journal that makes sales resumable, the typed models
-and the one exception tree (:class:`KineticError` and its subclasses).
+three (``create_terminal``), the facts of each kind (``kind_facts``), the journal that
+makes sales resumable, the typed models, money and receipt helpers, and the one
+exception tree (:class:`KineticError` and its subclasses).
+
+Callers import from here; the documented public subpackages are
+:mod:`kinetic_integration.discovery`, :mod:`kinetic_integration.simulator` and
+:mod:`kinetic_integration.terminal`.
 """
 
-from .clients import DeviceServiceClient, KineticGoClient, PaymentEngineClient
+from .clients import (
+    PRODUCTION_URL,
+    SANDBOX_URL,
+    DeviceServiceClient,
+    KineticGoClient,
+    PaymentEngineClient,
+)
 from .errors import (
     AmountAboveCapError,
+    FieldError,
     InvalidAmountError,
     KineticAuthenticationError,
     KineticConnectionError,
     KineticDeviceBusyError,
+    KineticDeviceError,
+    KineticDeviceOfflineError,
+    KineticDuplicateTransactionError,
     KineticError,
     KineticInputError,
     KineticInvalidResponseError,
+    KineticLowBatteryError,
+    KineticNotFoundError,
+    KineticNotStartedError,
+    KineticPrinterError,
+    KineticRateLimitError,
+    KineticReferenceMismatchError,
+    KineticRequestError,
+    KineticRequestTimedOutError,
     KineticTimeoutError,
+    KineticUnknownDeviceError,
+    KineticValidationError,
+    UnresolvedTransactionError,
     UnsupportedOperationError,
 )
-from .journal import JournaledPayments, SqliteJournal
+from .journal import (
+    JournalClaimError,
+    JournaledPayments,
+    JournalError,
+    JournalRecord,
+    JournalState,
+    JournalStore,
+    SqliteJournal,
+    abandon,
+)
 from .models import (
     ReceiptCopy,
     TerminalKind,
@@ -27,37 +62,69 @@ from .models import (
     TransactionResult,
     TransactionType,
 )
-from .money import DEFAULT_MAX_AMOUNT, parse_amount
+from .models.payment_engine import PeDevice
+from .money import DEFAULT_MAX_AMOUNT, format_amount, parse_amount
+from .receipts import redact_card_numbers, transaction_receipt
 from .terminal import (
+    DEFAULT_KIND,
     KINDS,
     Capability,
     KindFacts,
+    Operation,
+    PreviousAttempt,
     Terminal,
     TerminalConfig,
+    TransactionListener,
     create_terminal,
     kind_facts,
+    local_kind_for_port,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_KIND",
     "DEFAULT_MAX_AMOUNT",
     "KINDS",
+    "PRODUCTION_URL",
+    "SANDBOX_URL",
     "AmountAboveCapError",
     "Capability",
     "DeviceServiceClient",
+    "FieldError",
     "InvalidAmountError",
+    "JournalClaimError",
+    "JournalError",
+    "JournalRecord",
+    "JournalState",
+    "JournalStore",
     "JournaledPayments",
     "KindFacts",
     "KineticAuthenticationError",
     "KineticConnectionError",
     "KineticDeviceBusyError",
+    "KineticDeviceError",
+    "KineticDeviceOfflineError",
+    "KineticDuplicateTransactionError",
     "KineticError",
     "KineticGoClient",
     "KineticInputError",
     "KineticInvalidResponseError",
+    "KineticLowBatteryError",
+    "KineticNotFoundError",
+    "KineticNotStartedError",
+    "KineticPrinterError",
+    "KineticRateLimitError",
+    "KineticReferenceMismatchError",
+    "KineticRequestError",
+    "KineticRequestTimedOutError",
     "KineticTimeoutError",
+    "KineticUnknownDeviceError",
+    "KineticValidationError",
+    "Operation",
     "PaymentEngineClient",
+    "PeDevice",
+    "PreviousAttempt",
     "ReceiptCopy",
     "SqliteJournal",
     "Terminal",
@@ -65,10 +132,17 @@ __all__ = [
     "TerminalKind",
     "TerminalStatus",
     "Transaction",
+    "TransactionListener",
     "TransactionResult",
     "TransactionType",
+    "UnresolvedTransactionError",
     "UnsupportedOperationError",
+    "abandon",
     "create_terminal",
+    "format_amount",
     "kind_facts",
+    "local_kind_for_port",
     "parse_amount",
+    "redact_card_numbers",
+    "transaction_receipt",
 ]

@@ -8,10 +8,11 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from kinetic_integration.errors import KineticError
+from kinetic_integration import KineticError
 
-from .const import DATA_JOURNAL, DOMAIN
-from .coordinator import KineticConfigEntry, KineticCoordinator
+from .const import DOMAIN
+from .coordinator import KineticCoordinator
+from .data import DATA_JOURNAL, KineticConfigEntry, KineticRuntimeData
 from .discovery import DATA_DISCOVERY, KineticDiscovery
 from .journal import HomeAssistantJournal
 from .payments import KineticPayments
@@ -63,14 +64,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: KineticConfigEntry) -> b
             translation_key="update_failed",
             translation_placeholders={"error": err.code},
         ) from err
-    coordinator.payments = KineticPayments(
-        hass, entry, coordinator.terminal, hass.data[DATA_JOURNAL]
-    )
-    entry.runtime_data = coordinator
+    payments = KineticPayments(hass, entry, coordinator.terminal, hass.data[DATA_JOURNAL])
+    entry.runtime_data = KineticRuntimeData(coordinator=coordinator, payments=payments)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # After the platforms, so the event entity announces what is recovered.
-    await coordinator.payments.async_recover()
+    await payments.async_recover()
     return True
 
 

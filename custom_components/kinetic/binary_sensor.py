@@ -14,7 +14,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import KineticConfigEntry, KineticCoordinator, KineticData
+from .coordinator import KineticCoordinator, KineticData
+from .data import KineticConfigEntry
 from .entity import KineticEntity
 
 # The coordinator does all I/O; entities only read its data.
@@ -48,7 +49,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors (every kind has both)."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     async_add_entities(
         [
             KineticBinarySensorEntity(coordinator, TRANSACTION_IN_PROGRESS),

@@ -10,13 +10,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from kinetic_integration.errors import KineticError
-from kinetic_integration.models.common import ReceiptCopy, TransactionType
-from kinetic_integration.terminal import Capability
+from kinetic_integration import Capability, KineticError, ReceiptCopy, TransactionType
 
 from .const import DOMAIN
-from .coordinator import KineticConfigEntry, KineticCoordinator
+from .coordinator import KineticCoordinator
+from .data import KineticConfigEntry
 from .entity import KineticEntity
+from .payments import KineticPayments
 
 # Each press is one call; the terminal serialises them anyway.
 PARALLEL_UPDATES = 1
@@ -27,22 +27,21 @@ class KineticButtonEntityDescription(ButtonEntityDescription):
     """What a button does and which terminals have it."""
 
     capability: Capability
-    press_fn: Callable[[KineticCoordinator], Awaitable[None]]
+    press_fn: Callable[[KineticPayments], Awaitable[None]]
 
 
-async def _send_offline(coordinator: KineticCoordinator) -> None:
-    await coordinator.terminal.send_offline()
+async def _send_offline(payments: KineticPayments) -> None:
+    await payments.terminal.send_offline()
 
 
-async def _reconcile(coordinator: KineticCoordinator) -> None:
-    payments = coordinator.payments
+async def _reconcile(payments: KineticPayments) -> None:
     # Journaled like every transaction; the outcome arrives as an event.
     operation = payments.terminal.prepare(TransactionType.RECONCILIATION)
     await payments.async_start(operation, {}, wait=False)
 
 
-async def _print_last_receipt(coordinator: KineticCoordinator) -> None:
-    terminal = coordinator.terminal
+async def _print_last_receipt(payments: KineticPayments) -> None:
+    terminal = payments.terminal
     latest = await terminal.latest_transaction()
     if latest is None:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_transaction")
@@ -77,9 +76,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the buttons this kind of terminal can act on."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
+    payments = entry.runtime_data.payments
     async_add_entities(
-        KineticButton(coordinator, description)
+        KineticButton(coordinator, payments, description)
         for description in BUTTONS
         if coordinator.terminal.supports(description.capability)
     )
@@ -91,16 +91,20 @@ class KineticButton(KineticEntity, ButtonEntity):
     entity_description: KineticButtonEntityDescription
 
     def __init__(
-        self, coordinator: KineticCoordinator, description: KineticButtonEntityDescription
+        self,
+        coordinator: KineticCoordinator,
+        payments: KineticPayments,
+        description: KineticButtonEntityDescription,
     ) -> None:
-        """Attach the description."""
+        """Attach the description and the payments a press goes through."""
         super().__init__(coordinator, description.key)
         self.entity_description = description
+        self._payments = payments
 
     async def async_press(self) -> None:
         """Do it; a refusal is a translated error."""
         try:
-            await self.entity_description.press_fn(self.coordinator)
+            await self.entity_description.press_fn(self._payments)
         except KineticError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

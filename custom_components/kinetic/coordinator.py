@@ -6,26 +6,25 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeAlias
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from kinetic_integration.discovery import Battery
-from kinetic_integration.errors import (
+from kinetic_integration import (
+    DEFAULT_MAX_AMOUNT,
+    Capability,
     KineticAuthenticationError,
     KineticError,
     KineticRateLimitError,
+    TerminalStatus,
+    Transaction,
 )
-from kinetic_integration.models.common import TerminalKind, TerminalStatus, Transaction
-from kinetic_integration.terminal import Capability
+from kinetic_integration.discovery import Battery
 
 from .const import (
-    CONF_KIND,
     CONF_MAX_AMOUNT,
-    DEFAULT_MAX_AMOUNT,
     DOMAIN,
     FAST_INTERVAL,
     IDLE_INTERVAL,
@@ -33,11 +32,6 @@ from .const import (
 )
 from .discovery import DATA_DISCOVERY
 from .terminal import build_terminal
-
-if TYPE_CHECKING:
-    from .payments import KineticPayments
-
-KineticConfigEntry: TypeAlias = ConfigEntry["KineticCoordinator"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,13 +49,12 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
     The base class logs once when the terminal is lost and once when it is back.
     """
 
-    config_entry: KineticConfigEntry
-    #: The entry's journaled payments (set during setup, before the platforms).
-    payments: KineticPayments
+    # Plain ConfigEntry: the entry's runtime data holds this coordinator, so naming
+    # KineticConfigEntry here would make data.py and this module import each other.
+    config_entry: ConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: KineticConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Build the terminal on Home Assistant's shared web session."""
-        self.kind = TerminalKind(entry.data[CONF_KIND])
         self.terminal = build_terminal(
             hass,
             entry.data,

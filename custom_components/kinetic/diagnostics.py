@@ -12,9 +12,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_KEY, CONF_PIN, DATA_JOURNAL
-from .coordinator import KineticConfigEntry
-from .journal import HomeAssistantJournal
+from .const import CONF_API_KEY, CONF_PIN
+from .data import DATA_JOURNAL, KineticConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -33,8 +32,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: KineticConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
-    coordinator = entry.runtime_data
-    journal: HomeAssistantJournal = hass.data[DATA_JOURNAL]
+    coordinator = entry.runtime_data.coordinator
+    journal = hass.data[DATA_JOURNAL]
     identity = coordinator.terminal.identity
     records = [
         {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, MANUFACTURERS, MODELS
+from kinetic_integration import kind_facts
+
+from .const import DOMAIN
 from .coordinator import KineticCoordinator
 
 
@@ -20,11 +22,12 @@ class KineticEntity(CoordinatorEntity[KineticCoordinator]):
         entry = coordinator.config_entry
         unique_id = entry.unique_id or entry.entry_id
         status = coordinator.data.status
+        facts = kind_facts(coordinator.terminal.kind)
         self._attr_unique_id = f"{unique_id}_{key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, unique_id)},
-            manufacturer=status.manufacturer or MANUFACTURERS[coordinator.kind],
-            model=status.model or MODELS[coordinator.kind],
+            manufacturer=status.manufacturer or facts.manufacturer,
+            model=status.model or facts.model,
             name=entry.title,
             serial_number=status.serial,
         )

@@ -9,11 +9,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from kinetic_integration.models.common import TransactionResult
+from kinetic_integration import TransactionResult
 
-from .coordinator import KineticConfigEntry, KineticCoordinator
+from .coordinator import KineticCoordinator
+from .data import KineticConfigEntry
 from .entity import KineticEntity
-from .payments import transaction_signal
+from .outcome import transaction_signal
 
 PARALLEL_UPDATES = 0
 
@@ -27,7 +28,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the transaction event entity."""
-    async_add_entities([KineticTransactionEvent(entry.runtime_data)])
+    async_add_entities([KineticTransactionEvent(entry.runtime_data.coordinator)])
 
 
 class KineticTransactionEvent(KineticEntity, EventEntity):

@@ -19,15 +19,22 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 from PIL import Image, ImageDraw, ImageFont
 
-from kinetic_integration.errors import KineticError
-from kinetic_integration.models.common import ReceiptCopy, Transaction, TransactionType
-from kinetic_integration.receipts import redact_card_numbers, transaction_receipt
-from kinetic_integration.terminal import Capability
+from kinetic_integration import (
+    Capability,
+    KineticError,
+    ReceiptCopy,
+    Transaction,
+    TransactionType,
+    redact_card_numbers,
+    transaction_receipt,
+)
 
 from .const import DOMAIN, LOGGER
-from .coordinator import KineticConfigEntry, KineticCoordinator
+from .coordinator import KineticCoordinator
+from .data import KineticConfigEntry
 from .entity import KineticEntity
-from .payments import transaction_signal
+from .outcome import transaction_signal
+from .payments import KineticPayments
 
 PARALLEL_UPDATES = 0
 
@@ -60,7 +67,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the last receipt image."""
-    async_add_entities([KineticReceiptImage(hass, entry.runtime_data)])
+    runtime = entry.runtime_data
+    async_add_entities([KineticReceiptImage(hass, runtime.coordinator, runtime.payments)])
 
 
 class KineticReceiptImage(KineticEntity, ImageEntity):
@@ -69,9 +77,12 @@ class KineticReceiptImage(KineticEntity, ImageEntity):
     _attr_translation_key = "last_receipt"
     _attr_content_type = "image/png"
 
-    def __init__(self, hass: HomeAssistant, coordinator: KineticCoordinator) -> None:
+    def __init__(
+        self, hass: HomeAssistant, coordinator: KineticCoordinator, payments: KineticPayments
+    ) -> None:
         """Attach to the terminal's device; no receipt until a transaction ends."""
         super().__init__(coordinator, "last_receipt")
+        self._payments = payments
         ImageEntity.__init__(self, hass)
         self._image: bytes | None = None
         self._updating: asyncio.Task[None] | None = None
@@ -91,7 +102,7 @@ class KineticReceiptImage(KineticEntity, ImageEntity):
 
     @callback
     def _async_transaction(self, data: dict[str, Any]) -> None:
-        txn = self.coordinator.payments.last_transaction
+        txn = self._payments.last_transaction
         if txn is None or txn.reference != data["reference"]:
             # Nothing reached the terminal (refused before sending): no receipt.
             return

@@ -1,47 +1,72 @@
-"""The transaction journal in Home Assistant's storage (one for the whole integration).
+"""The transaction journal of the whole integration: the library's SQLite journal.
 
-It implements the library's :class:`~kinetic_integration.journal.JournalStore`, so the
-journal logic itself (claims, resume, never send twice) stays in
-:class:`~kinetic_integration.journal.JournaledPayments`. Records are keyed by reference
-and carry the terminal's identity, so every terminal shares one store. Each change is
-saved before the call returns: an intent is on disk before its request can leave.
+It is the library's :class:`~kinetic_integration.journal.SqliteJournal` in
+``.storage/kinetic_journal.db`` (WAL mode, each commit fsynced), so the claim rules and
+the compare-and-set are the library's, written once; the journal logic itself (resume,
+never send twice) stays in :class:`~kinetic_integration.journal.JournaledPayments`.
+Records are keyed by reference and carry the terminal's identity, so every terminal
+shares one file. Each change writes only its own record, before the call returns: an
+intent is on disk before its request can leave. Every database call runs in the
+executor.
 
 Next to each record the integration keeps its own details (config entry, table, order,
-clerk, masked PAN of the outcome); they are staged before ``begin`` and written with it.
-One of them, ``announced``, says whether a final outcome has been announced (bus event,
-event entity, Sales today): startup announces every final record that was not.
+clerk, masked PAN of the outcome) in the record's JSON details; they are staged before
+``begin`` and written with it. One of them, ``announced``, says whether a final outcome
+has been announced (bus event, event entity, Sales today): startup announces every final
+record that was not.
+
+What the integration reads without waiting (duplicate checks, Sales today, the
+announcements owed) is kept in memory: every unresolved record, every record of today
+(and the last hour), every final record never announced, and the sales today's
+reversals void. Startup reads only those (three indexed queries), never the whole
+retention; records older than each terminal's retention are deleted in the background.
 
 A write, once started, finishes even if the transaction's task is cancelled (Home
-Assistant stopping cancels it): each save runs in a task of its own, shielded, and the
-stop event waits a bounded time for saves under way.
+Assistant stopping cancels it): each write runs in a task of its own, shielded, and the
+stop event waits a bounded time for writes under way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import contextlib
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import STORAGE_DIR
+from homeassistant.util import dt as dt_util
 
-from kinetic_integration.errors import KineticInputError, UnresolvedTransactionError
-from kinetic_integration.journal import (
-    JournalClaimError,
+from kinetic_integration import (
     JournalError,
     JournalRecord,
     JournalState,
+    SqliteJournal,
+    TransactionType,
 )
-from kinetic_integration.models.common import TransactionResult, TransactionType
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
+from .journal_legacy import async_migrate
 
-STORAGE_KEY = f"{DOMAIN}.journal"
-STORAGE_VERSION = 1
-DEFAULT_RETENTION = timedelta(days=90)
+_T = TypeVar("_T")
 
-_FIELDS = ("reference", "terminal", "amount", "terminal_id", "message", "claim", "answered_error")
+#: The journal's file in ``.storage``: Home Assistant's own data lives there, backups
+#: include it, and the name says what it is (the Store journal was ``kinetic.journal``).
+JOURNAL_FILE = f"{DOMAIN}_journal.db"
+#: The option (days) and its default: final records older than this are deleted.
+CONF_RETENTION_DAYS = "journal_retention_days"
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_RETENTION = timedelta(days=DEFAULT_RETENTION_DAYS)
+#: How often old records are deleted and memory trimmed (also once after startup).
+MAINTENANCE_INTERVAL = timedelta(hours=6)
+#: Resolved records kept in memory besides today's (duplicate checks across midnight).
+RECENT = timedelta(hours=1)
+#: How long a write waits for another writer of the file (someone's SQLite browser).
+JOURNAL_BUSY_TIMEOUT = 30.0
 #: How long Home Assistant's stop waits for journal writes under way.
 STOP_WRITE_TIMEOUT = 10.0
 #: The detail that says whether a final outcome was announced. Records from before it
@@ -49,97 +74,140 @@ STOP_WRITE_TIMEOUT = 10.0
 ANNOUNCED = "announced"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _to_json(record: JournalRecord, details: Mapping[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {name: getattr(record, name) for name in _FIELDS}
-    data["type"] = record.type.value
-    data["state"] = record.state.value
-    data["result"] = record.result.value if record.result else None
-    data["created_at"] = record.created_at.isoformat()
-    data["updated_at"] = record.updated_at.isoformat()
-    data["details"] = dict(details)
-    return data
-
-
-def _from_json(data: Mapping[str, Any]) -> JournalRecord:
-    return JournalRecord(
-        reference=data["reference"],
-        terminal=data["terminal"],
-        type=TransactionType(data["type"]),
-        amount=data["amount"],
-        state=JournalState(data["state"]),
-        result=TransactionResult(data["result"]) if data["result"] else None,
-        terminal_id=data["terminal_id"],
-        message=data["message"],
-        created_at=datetime.fromisoformat(data["created_at"]),
-        updated_at=datetime.fromisoformat(data["updated_at"]),
-        claim=data["claim"],
-        answered_error=data.get("answered_error"),
-    )
+def journal_path(hass: HomeAssistant) -> Path:
+    """Return where the journal of this Home Assistant lives."""
+    return Path(hass.config.path(STORAGE_DIR, JOURNAL_FILE))
 
 
 class HomeAssistantJournal:
-    """A JournalStore in ``.storage/kinetic.journal``, plus the integration's details."""
+    """A JournalStore in ``.storage/kinetic_journal.db``, plus the integration's details."""
 
-    def __init__(self, hass: HomeAssistant, *, retention: timedelta = DEFAULT_RETENTION) -> None:
-        """Prepare the store; :meth:`async_load` reads it."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        path: Path | None = None,
+    ) -> None:
+        """Prepare the journal (at ``path``, else in ``.storage``); :meth:`async_load` opens it."""
         self._hass = hass
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, STORAGE_KEY, private=True, atomic_writes=True
+        self.database = SqliteJournal(
+            path or journal_path(hass), wal=True, timeout=JOURNAL_BUSY_TIMEOUT, flags=(ANNOUNCED,)
         )
-        self._writes: set[asyncio.Task[None]] = set()
+        self._writes: set[asyncio.Task[Any]] = set()
+        #: Final records older than this are deleted (terminals without their own).
         self.retention = retention
+        self._retention: dict[str, timedelta] = {}
         self._records: dict[str, JournalRecord] = {}
         self._details: dict[str, dict[str, Any]] = {}
         # Details of transactions about to begin (written with their intent).
         self._staged: dict[str, dict[str, Any]] = {}
+        self._stop_maintaining: Callable[[], None] | None = None
 
     async def async_load(self) -> None:
-        """Read the stored records and forget final ones older than the retention."""
-        data = await self._store.async_load() or {}
-        for item in data.get("records", []):
-            record = _from_json(item)
-            self._records[record.reference] = record
-            self._details[record.reference] = dict(item.get("details") or {})
-        if self._prune():
-            await self._save()
+        """Open the journal (moving the Store journal in once) and read what is at hand."""
+        await async_migrate(self._hass, self.database)
+        since = self._window_start() - timedelta(days=1)
+        for record, details in await self.database.load(created_since=since, flag=ANNOUNCED):
+            self._keep(record, details)
+        await self._async_keep_originals(list(self._records.values()))
+        self._stop_maintaining = async_track_time_interval(
+            self._hass, self._async_maintain, MAINTENANCE_INTERVAL, name=f"{DOMAIN} journal"
+        )
+        self._hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
+        self._hass.async_create_background_task(
+            self._async_maintain(dt_util.utcnow()), f"{DOMAIN} journal maintenance"
+        )
 
-    def _prune(self) -> bool:
-        cutoff = _now() - self.retention
-        old = [
-            reference
-            for reference, record in self._records.items()
-            if not record.state.is_unresolved and record.updated_at < cutoff
-        ]
-        for reference in old:
-            del self._records[reference]
-            self._details.pop(reference, None)
-        return bool(old)
+    def set_retention(self, terminal: str, retention: timedelta) -> None:
+        """Keep the final records of ``terminal`` this long (its entry's option)."""
+        self._retention[terminal] = retention
 
-    async def _save(self) -> None:
-        data = {
-            "records": [
-                _to_json(record, self._details.get(reference, {}))
-                for reference, record in self._records.items()
-            ]
-        }
-        # A task of Home Assistant's own (stop waits for those), shielded: cancelling
-        # the transaction that asked for this write must not cancel the write.
-        write = self._hass.async_create_task(self._store.async_save(data), f"{STORAGE_KEY} save")
-        self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
+    async def async_maintain(self) -> int:
+        """Delete records past their retention, trim memory; return how many went."""
+        now = dt_util.utcnow()
+        removed = 0
+        for terminal, retention in self._retention.items():
+            removed += await self.database.prune(now - retention, terminal=terminal)
+        removed += await self.database.prune(now - self.retention, keep=tuple(self._retention))
+        self._trim(now)
+        if removed:
+            LOGGER.debug("Deleted %d journal records past their retention", removed)
+        return removed
+
+    async def _async_maintain(self, _now: datetime) -> None:
         try:
-            await asyncio.shield(write)
-        except Exception as err:
-            raise JournalError(f"Cannot write the journal: {type(err).__name__}") from err
+            await self.async_maintain()
+        except JournalError as err:
+            LOGGER.warning("Could not delete old journal records: %s", err)
+
+    async def _async_stop(self, _event: Event) -> None:
+        if self._stop_maintaining is not None:
+            self._stop_maintaining()
+            self._stop_maintaining = None
+        await self.async_wait_for_writes()
+        await self.database.close()
 
     async def async_wait_for_writes(self, timeout: float = STOP_WRITE_TIMEOUT) -> None:  # noqa: ASYNC109
         """Wait (bounded) for the writes under way; Home Assistant's stop calls it."""
         if self._writes:
             await asyncio.wait(set(self._writes), timeout=timeout)
+
+    # --- memory --------------------------------------------------------------------
+
+    @staticmethod
+    def _window_start() -> datetime:
+        return min(dt_util.start_of_local_day(), dt_util.utcnow() - RECENT)
+
+    def _keep(self, record: JournalRecord, details: Mapping[str, Any]) -> None:
+        self._records[record.reference] = record
+        self._details[record.reference] = dict(details)
+
+    def _owed(self, record: JournalRecord) -> bool:
+        """Whether memory must keep this record whatever its age."""
+        return record.state.is_unresolved or (
+            record.state is JournalState.FINAL
+            and self._details.get(record.reference, {}).get(ANNOUNCED) is False
+        )
+
+    def _trim(self, now: datetime) -> None:
+        """Forget what the database deleted, and resolved records of earlier days."""
+        start = self._window_start()
+        kept = {
+            reference
+            for reference, record in self._records.items()
+            if record.state.is_unresolved
+            or (
+                record.updated_at >= now - self._retention.get(record.terminal, self.retention)
+                and (self._owed(record) or record.updated_at >= start)
+            )
+        }
+        kept |= {str(self._details[reference].get("original_id")) for reference in kept}
+        for reference in set(self._records) - kept:
+            del self._records[reference]
+            self._details.pop(reference, None)
+
+    async def _async_keep_originals(self, records: Collection[JournalRecord]) -> None:
+        """Keep the sales these reversals void at hand (Sales today subtracts them)."""
+        wanted = {
+            str(self._details.get(record.reference, {}).get("original_id"))
+            for record in records
+            if record.type is TransactionType.REVERSAL
+        } - set(self._records)
+        if wanted:
+            for record, details in await self.database.records(wanted):
+                self._keep(record, details)
+
+    async def _write(self, job: Coroutine[Any, Any, _T]) -> _T:
+        """Run one write in a task of Home Assistant's own, shielded from cancellation.
+
+        Cancelling the transaction that asked for it must not cancel the write (nor what
+        memory learns from it); stop waits for such tasks.
+        """
+        task = self._hass.async_create_task(job, f"{DOMAIN} journal write")
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return await asyncio.shield(task)
 
     # --- the integration's own details ----------------------------------------------
 
@@ -156,127 +224,76 @@ class HomeAssistantJournal:
         return self._staged
 
     def details(self, reference: str) -> dict[str, Any]:
-        """Return the details kept with a record (empty if none)."""
+        """Return the details kept with a record at hand (every one ``get`` returned)."""
         return dict(self._details.get(reference, {}))
 
     async def async_set_details(self, reference: str, details: Mapping[str, Any]) -> None:
-        """Add details to an existing record and save."""
-        if reference not in self._records:
-            return
-        self._details.setdefault(reference, {}).update(details)
-        await self._save()
+        """Add details to an existing record and write them."""
+
+        async def job() -> None:
+            merged = await self.database.set_details(reference, details)
+            if merged is not None and reference in self._records:
+                self._details[reference] = merged
+
+        await self._write(job())
 
     def records(self) -> list[JournalRecord]:
-        """Every record kept, oldest first."""
+        """Return the records at hand, oldest first.
+
+        Every unresolved one, today's and recent ones, final ones never announced, and
+        the sales today's reversals void.
+        """
         return sorted(self._records.values(), key=lambda record: record.created_at)
 
     def unannounced(self, terminal: str) -> list[JournalRecord]:
         """Return the final records of one terminal never announced, oldest first."""
-        return sorted(
-            (
-                record
-                for reference, record in self._records.items()
-                if record.terminal == terminal
-                and record.state is JournalState.FINAL
-                and self._details.get(reference, {}).get(ANNOUNCED) is False
-            ),
-            key=lambda record: record.created_at,
-        )
+        return [
+            record
+            for record in self.records()
+            if record.terminal == terminal
+            and record.state is JournalState.FINAL
+            and self._details.get(record.reference, {}).get(ANNOUNCED) is False
+        ]
 
     # --- JournalStore ------------------------------------------------------------------
 
     async def get(self, reference: str) -> JournalRecord | None:
-        """Return the record of ``reference``, if any."""
-        return self._records.get(reference)
+        """Return the record of ``reference``, if any (and keep it at hand)."""
+        if reference in self._records:
+            return self._records[reference]
+        found = await self.database.get_with_details(reference)
+        if found is None:
+            return None
+        self._keep(*found)
+        return found[0]
 
     async def begin(self, record: JournalRecord) -> JournalRecord:
-        """Write a new intent (see the library's JournalStore); saved before returning."""
-        # Checked and written without awaiting in between: the event loop makes it atomic.
-        for other in self._records.values():
-            if (
-                other.terminal == record.terminal
-                and other.state.is_unresolved
-                and other.reference != record.reference
-            ):
-                raise UnresolvedTransactionError(
-                    f"Transaction {other.reference} on this terminal has no confirmed outcome",
-                    reference=other.reference,
-                )
-        existing = self._records.get(record.reference)
-        reclaimable = existing is None or existing.state is JournalState.NOT_SENT
-        if existing is not None and existing.state is JournalState.PENDING:
-            reclaimable = existing.terminal == record.terminal
-        if not reclaimable:
-            raise KineticInputError(f"Reference {record.reference} is already in use")
-        previous_details = self._details.get(record.reference)
-        self._records[record.reference] = record
-        details = dict(previous_details or {})
-        details.update(self._staged.pop(record.reference, {}))
-        details[ANNOUNCED] = False
-        self._details[record.reference] = details
-        self._prune()
-        try:
-            await self._save()
-        except JournalError:
-            # Not on disk, so not begun: nothing may be sent for it.
-            if existing is None:
-                self._records.pop(record.reference, None)
-                self._details.pop(record.reference, None)
-            else:
-                self._records[record.reference] = existing
-            raise
+        """Write a new intent (the library's rules); on disk before returning."""
+        reference = record.reference
+
+        async def job() -> None:
+            staged = {**self._staged.get(reference, {}), ANNOUNCED: False}
+            details = await self.database.begin_with_details(record, staged)
+            # In one step with the unstaging: duplicate checks always see one of them.
+            self._keep(record, details)
+            self._staged.pop(reference, None)
+
+        await self._write(job())
+        with contextlib.suppress(JournalError):
+            await self._async_keep_originals([record])
         return record
 
-    async def update(
-        self,
-        reference: str,
-        *,
-        state: JournalState | None = None,
-        result: TransactionResult | None = None,
-        terminal_id: str | None = None,
-        message: str | None = None,
-        claim: str | None = None,
-        expect_states: Collection[JournalState] | None = None,
-        answered_error: str | None = None,
-    ) -> JournalRecord:
-        """Change a record (a compare-and-set with ``claim``/``expect_states``); saved."""
-        current = self._records.get(reference)
-        if current is None:
-            if claim is not None or expect_states is not None:
-                raise JournalClaimError(f"Reference {reference} is not in the journal")
-            raise KineticInputError(f"No journal record for {reference}")
-        if (claim is not None and current.claim != claim) or (
-            expect_states is not None and current.state not in expect_states
-        ):
-            raise JournalClaimError(f"Reference {reference} was taken over by another run")
-        changed = JournalRecord(
-            reference=current.reference,
-            terminal=current.terminal,
-            type=current.type,
-            amount=current.amount,
-            state=state or current.state,
-            result=result or current.result,
-            terminal_id=terminal_id or current.terminal_id,
-            message=message or current.message,
-            created_at=current.created_at,
-            updated_at=_now(),
-            claim=current.claim,
-            answered_error=answered_error or current.answered_error,
-        )
-        self._records[reference] = changed
-        try:
-            await self._save()
-        except JournalError:
-            if state is JournalState.SENT:
-                # "sent" must be on disk before the request leaves: refuse to send.
-                self._records[reference] = current
-            raise
-        return changed
+    async def update(self, reference: str, **changes: Any) -> JournalRecord:
+        """Change a record: the library's ``update`` (compare-and-set and all); written."""
+
+        async def job() -> JournalRecord:
+            changed = await self.database.update(reference, **changes)
+            self._records[reference] = changed
+            self._details.setdefault(reference, {})
+            return changed
+
+        return await self._write(job())
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:
         """Return the unresolved records of one terminal, oldest first."""
-        return [
-            record
-            for record in self.records()
-            if record.terminal == terminal and record.state.is_unresolved
-        ]
+        return await self.database.unresolved(terminal)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -30,20 +30,22 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
 
-from kinetic_integration.errors import KineticError
-from kinetic_integration.journal import (
+from kinetic_integration import (
     JournalClaimError,
     JournaledPayments,
     JournalRecord,
     JournalState,
+    KineticError,
+    Operation,
+    Terminal,
+    Transaction,
+    TransactionResult,
+    TransactionType,
 )
-from kinetic_integration.models.common import Transaction, TransactionResult, TransactionType
-from kinetic_integration.money import format_amount
-from kinetic_integration.terminal import Operation, Terminal
 
 from .const import DOMAIN, LOGGER
-from .coordinator import KineticConfigEntry
-from .journal import ANNOUNCED, HomeAssistantJournal
+from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
+from .outcome import Outcome, as_text, transaction_signal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
 #: A second sale for the same table, order or reference this soon after an approval is
@@ -61,43 +63,13 @@ ISSUE_PREFIX = "unknown_outcome_"
 ANNOUNCE_SETTLE_TIMEOUT = 30.0
 
 
-def transaction_signal(entry_id: str) -> str:
-    """Return the dispatcher signal that carries a finished transaction of one entry."""
-    return f"{DOMAIN}_transaction_{entry_id}"
-
-
-def _text(value: Decimal | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return format_amount(value)
-    return value.isoformat()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
-    """What became of a transaction: the terminal's answer, or why nothing was charged."""
-
-    operation: Operation
-    transaction: Transaction | None = None
-    error: KineticError | None = None
-    recovered: bool = False
-
-    @property
-    def result(self) -> TransactionResult:
-        """The result; an error before anything was charged counts as ``error``."""
-        if self.transaction is not None:
-            return self.transaction.result
-        return TransactionResult.ERROR if self.error is not None else TransactionResult.UNKNOWN
-
-
 class KineticPayments:
     """The money-moving side of one config entry."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: KineticConfigEntry,
+        entry: ConfigEntry,
         terminal: Terminal,
         journal: HomeAssistantJournal,
     ) -> None:
@@ -106,6 +78,8 @@ class KineticPayments:
         self.entry = entry
         self.terminal = terminal
         self.journal = journal
+        days = entry.options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
+        journal.set_retention(terminal.identity, timedelta(days=days))
         self.journaled = JournaledPayments(terminal, journal)
         self._retrying: asyncio.Task[list[Outcome]] | None = None
         #: The transaction of the latest outcome announced (read by the receipt image
@@ -225,7 +199,7 @@ class KineticPayments:
                 "card_network": txn.card_network,
                 "entry_mode": txn.entry_mode,
                 "auth_code": txn.auth_code,
-                "tip": _text(txn.tip),
+                "tip": as_text(txn.tip),
             }
             try:
                 await self.journal.async_set_details(
@@ -311,9 +285,9 @@ class KineticPayments:
             "reference": operation.reference,
             "type": operation.type.value,
             "result": outcome.result.value,
-            "amount": _text(amount),
-            "tip": _text(txn.tip if txn is not None else operation.tip),
-            "total": _text(txn.total) if txn is not None else None,
+            "amount": as_text(amount),
+            "tip": as_text(txn.tip if txn is not None else operation.tip),
+            "total": as_text(txn.total) if txn is not None else None,
             "table": details.get("table"),
             "order_id": details.get("order_id"),
             "clerk": details.get("clerk"),
@@ -396,27 +370,3 @@ class KineticPayments:
             amount=Decimal(record.amount) if record.amount else None,
             original_id=self.journal.details(record.reference).get("original_id"),
         )
-
-
-def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
-    """Return the action's answer: the final transaction, with amounts as exact strings."""
-    txn = outcome.transaction
-    assert txn is not None
-    return {
-        "reference": txn.reference,
-        "type": txn.type.value,
-        "result": txn.result.value,
-        "amount": _text(txn.amount),
-        "tip": _text(txn.tip),
-        "cashback": _text(txn.cashback),
-        "total": _text(txn.total),
-        "auth_code": txn.auth_code,
-        "masked_pan": txn.masked_pan,
-        "card_network": txn.card_network,
-        "entry_mode": txn.entry_mode,
-        "terminal": terminal,
-        "terminal_transaction_id": txn.request_key or txn.terminal_id,
-        "message": txn.message,
-        "started_at": _text(txn.started_at),
-        "ended_at": _text(txn.ended_at),
-    }

@@ -9,10 +9,9 @@ from homeassistant import data_entry_flow
 from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.core import HomeAssistant
 
-from kinetic_integration.errors import KineticInputError
-from kinetic_integration.journal import abandon
+from kinetic_integration import KineticInputError, abandon
 
-from .const import DATA_JOURNAL
+from .data import DATA_JOURNAL
 
 
 class UnknownOutcomeRepairFlow(ConfirmRepairFlow):

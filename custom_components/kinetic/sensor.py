@@ -27,13 +27,19 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from kinetic_integration.journal import JournalRecord, JournalState
-from kinetic_integration.models.common import TransactionResult, TransactionType
-from kinetic_integration.terminal import Capability
+from kinetic_integration import (
+    Capability,
+    JournalRecord,
+    JournalState,
+    TransactionResult,
+    TransactionType,
+)
 
-from .coordinator import KineticConfigEntry, KineticCoordinator, KineticData
+from .coordinator import KineticCoordinator, KineticData
+from .data import KineticConfigEntry
 from .entity import KineticEntity
-from .payments import transaction_signal
+from .journal import HomeAssistantJournal
+from .outcome import transaction_signal
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -140,14 +146,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors this kind of terminal can fill."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     entities: list[SensorEntity] = [
         KineticSensorEntity(coordinator, description)
         for description in SENSORS
         if description.exists_fn(coordinator)
     ]
     # Every kind takes sales, and every sale goes through the journal.
-    entities.append(KineticSalesTodaySensor(coordinator))
+    entities.append(KineticSalesTodaySensor(coordinator, entry.runtime_data.payments.journal))
     async_add_entities(entities)
 
 
@@ -241,9 +247,10 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
     _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 2
 
-    def __init__(self, coordinator: KineticCoordinator) -> None:
+    def __init__(self, coordinator: KineticCoordinator, journal: HomeAssistantJournal) -> None:
         """Attach to the terminal; money is in Home Assistant's currency."""
         super().__init__(coordinator, "sales_today")
+        self._journal = journal
         self._attr_native_unit_of_measurement = coordinator.hass.config.currency
         self._recompute()
 
@@ -262,7 +269,7 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
         )
 
     def _recompute(self) -> None:
-        journal = self.coordinator.payments.journal
+        journal = self._journal
         start = dt_util.start_of_local_day()
         total, unconfirmed = sales_today(
             journal.records(),

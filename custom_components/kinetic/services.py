@@ -1,16 +1,15 @@
 """The payment actions: start a sale, look a transaction up.
 
 Each action checks everything before anything is sent (a loaded ``kinetic`` entry, what
-its kind can do, the amounts) and answers with translated errors.
+its kind can do, the amounts) and answers with translated errors. Their names and
+schemas are in ``service_schemas``; the answers they give are built in ``outcome``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any, TypeVar
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
@@ -21,105 +20,66 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from kinetic_integration.errors import (
+from kinetic_integration import (
+    DEFAULT_MAX_AMOUNT,
     AmountAboveCapError,
+    Capability,
     InvalidAmountError,
     KineticConnectionError,
     KineticDeviceBusyError,
     KineticError,
     KineticInputError,
+    Operation,
+    ReceiptCopy,
+    TransactionType,
     UnresolvedTransactionError,
     UnsupportedOperationError,
+    format_amount,
+    kind_facts,
 )
-from kinetic_integration.journal import JournalRecord
-from kinetic_integration.models.common import ReceiptCopy, TransactionType
-from kinetic_integration.money import DEFAULT_MAX_AMOUNT, format_amount
-from kinetic_integration.terminal import Capability, Operation
 
-from .const import DATA_JOURNAL, DOMAIN, MODELS
-from .coordinator import KineticConfigEntry
-from .journal import HomeAssistantJournal
-from .payments import KineticPayments, transaction_response
-
-SERVICE_START_SALE = "start_sale"
-SERVICE_GET_TRANSACTION = "get_transaction"
-SERVICE_REFUND = "refund"
-SERVICE_REVERSE = "reverse"
-SERVICE_RECONCILE = "reconcile"
-SERVICE_PRINT_RECEIPT = "print_receipt"
-SERVICE_PRINT_TEXT = "print_text"
-SERVICE_SEND_OFFLINE = "send_offline_transactions"
-SERVICE_CANCEL = "cancel"
-
-ATTR_AMOUNT = "amount"
-ATTR_TIP = "tip"
-ATTR_CASHBACK = "cashback"
-ATTR_REFERENCE = "reference"
-ATTR_TABLE = "table"
-ATTR_ORDER_ID = "order_id"
-ATTR_CLERK = "clerk"
-ATTR_DESCRIPTION = "description"
-ATTR_WAIT = "wait"
-ATTR_ALLOW_DUPLICATE = "allow_duplicate"
-ATTR_EXTRA = "payment_engine_fields"
-ATTR_TRANSACTION_ID = "transaction_id"
-ATTR_COPY = "copy"
-ATTR_LINES = "lines"
+from .const import DOMAIN
+from .data import DATA_JOURNAL, KineticConfigEntry
+from .outcome import record_response, transaction_response
+from .payments import KineticPayments
+from .service_schemas import (
+    ATTR_ALLOW_DUPLICATE,
+    ATTR_AMOUNT,
+    ATTR_CASHBACK,
+    ATTR_CLERK,
+    ATTR_COPY,
+    ATTR_DESCRIPTION,
+    ATTR_EXTRA,
+    ATTR_LINES,
+    ATTR_ORDER_ID,
+    ATTR_REFERENCE,
+    ATTR_TABLE,
+    ATTR_TIP,
+    ATTR_TRANSACTION_ID,
+    ATTR_WAIT,
+    CANCEL_SCHEMA,
+    DEVICE_SCHEMA,
+    GET_TRANSACTION_SCHEMA,
+    PRINT_RECEIPT_SCHEMA,
+    PRINT_TEXT_SCHEMA,
+    RECONCILE_SCHEMA,
+    REFUND_SCHEMA,
+    REVERSE_SCHEMA,
+    SERVICE_CANCEL,
+    SERVICE_GET_TRANSACTION,
+    SERVICE_PRINT_RECEIPT,
+    SERVICE_PRINT_TEXT,
+    SERVICE_RECONCILE,
+    SERVICE_REFUND,
+    SERVICE_REVERSE,
+    SERVICE_SEND_OFFLINE,
+    SERVICE_START_SALE,
+    START_SALE_SCHEMA,
+)
 
 _T = TypeVar("_T")
-
-# Amounts stay as given: the library's parser decides (never a float's guess).
-_AMOUNT = vol.Any(str, int, float, Decimal)
-_TEXT = vol.All(cv.string, vol.Length(min=1, max=64))
-
-START_SALE_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Required(ATTR_AMOUNT): _AMOUNT,
-        vol.Optional(ATTR_TIP): _AMOUNT,
-        vol.Optional(ATTR_CASHBACK): _AMOUNT,
-        vol.Optional(ATTR_REFERENCE): cv.string,
-        vol.Optional(ATTR_TABLE): _TEXT,
-        vol.Optional(ATTR_ORDER_ID): _TEXT,
-        vol.Optional(ATTR_CLERK): _TEXT,
-        vol.Optional(ATTR_DESCRIPTION): vol.All(cv.string, vol.Length(max=255)),
-        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
-        vol.Optional(ATTR_ALLOW_DUPLICATE, default=False): cv.boolean,
-        vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
-    }
-)
-GET_TRANSACTION_SCHEMA = vol.Schema({vol.Required(ATTR_REFERENCE): cv.string})
-DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
-REFUND_SCHEMA = DEVICE_SCHEMA.extend(
-    {
-        vol.Required(ATTR_AMOUNT): _AMOUNT,
-        vol.Optional(ATTR_REFERENCE): cv.string,
-        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
-    }
-)
-REVERSE_SCHEMA = DEVICE_SCHEMA.extend(
-    {
-        vol.Required(ATTR_TRANSACTION_ID): cv.string,
-        vol.Optional(ATTR_REFERENCE): cv.string,
-        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
-    }
-)
-RECONCILE_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_WAIT, default=True): cv.boolean})
-PRINT_RECEIPT_SCHEMA = DEVICE_SCHEMA.extend(
-    {
-        vol.Optional(ATTR_REFERENCE): cv.string,
-        vol.Optional(ATTR_COPY, default=ReceiptCopy.MERCHANT.value): vol.In(
-            [copy.value for copy in ReceiptCopy]
-        ),
-    }
-)
-PRINT_TEXT_SCHEMA = DEVICE_SCHEMA.extend(
-    {vol.Required(ATTR_LINES): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=200))}
-)
-CANCEL_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_REFERENCE): cv.string})
 
 
 def _amount(value: Any) -> Any:
@@ -155,7 +115,7 @@ def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
 
 def _input_error(payments: KineticPayments, err: KineticInputError) -> ServiceValidationError:
     """Translate a refusal of the library's input checks (nothing was sent)."""
-    kind = MODELS[payments.terminal.kind]
+    kind = kind_facts(payments.terminal.kind).model
     if isinstance(err, UnsupportedOperationError):
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -380,25 +340,8 @@ def _check_unresolved(payments: KineticPayments, operation: Operation) -> None:
             )
 
 
-def record_response(record: JournalRecord, details: dict[str, Any]) -> dict[str, Any]:
-    """Return a journal record as the get_transaction action returns it."""
-    return {
-        "reference": record.reference,
-        "terminal": record.terminal,
-        "type": record.type.value,
-        "amount": record.amount,
-        "state": record.state.value,
-        "result": record.result.value if record.result else None,
-        "terminal_transaction_id": record.terminal_id,
-        "message": record.message,
-        "created_at": record.created_at.isoformat(),
-        "updated_at": record.updated_at.isoformat(),
-        **{key: value for key, value in details.items() if key != "entry_id"},
-    }
-
-
 async def _async_get_transaction(call: ServiceCall) -> ServiceResponse:
-    journal: HomeAssistantJournal = call.hass.data[DATA_JOURNAL]
+    journal = call.hass.data[DATA_JOURNAL]
     reference = call.data[ATTR_REFERENCE]
     record = await journal.get(reference)
     if record is None:

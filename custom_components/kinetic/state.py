@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kinetic_integration.models.common import TerminalStatus
+from kinetic_integration import TerminalStatus
 
 
 class TerminalState(StrEnum):

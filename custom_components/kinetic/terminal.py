@@ -11,14 +11,16 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNA
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from kinetic_integration.clients.payment_engine import (
-    PRODUCTION_URL,
-    SANDBOX_URL,
+from kinetic_integration import (
+    KindFacts,
     PaymentEngineClient,
+    PeDevice,
+    Terminal,
+    TerminalConfig,
+    TerminalStatus,
+    create_terminal,
+    kind_facts,
 )
-from kinetic_integration.models.common import TerminalKind, TerminalStatus
-from kinetic_integration.models.payment_engine import PeDevice
-from kinetic_integration.terminal import Terminal, TerminalConfig, create_terminal
 
 from .const import (
     CONF_API_KEY,
@@ -27,22 +29,29 @@ from .const import (
     CONF_KIND,
     CONF_PIN,
     CONF_SANDBOX,
-    DEFAULT_PORTS,
-    MODELS,
 )
 
 
+def entry_facts(data: Mapping[str, Any]) -> KindFacts:
+    """Return the facts of the kind of terminal a config entry's data is for."""
+    return kind_facts(data[CONF_KIND])
+
+
 def base_url(data: Mapping[str, Any]) -> str:
-    """Return the Payment Engine API address: custom, sandbox or production."""
+    """Return the cloud API address: custom, sandbox or production."""
     if custom := data.get(CONF_BASE_URL):
         return str(custom).rstrip("/")
-    return SANDBOX_URL if data.get(CONF_SANDBOX) else PRODUCTION_URL
+    facts = entry_facts(data)
+    url = facts.sandbox_url if data.get(CONF_SANDBOX) else facts.production_url
+    assert url is not None, f"{facts.kind} is not a cloud kind"
+    return url
 
 
 def terminal_config(data: Mapping[str, Any], max_amount: Decimal | None = None) -> TerminalConfig:
     """Return the library configuration for a config entry's data."""
-    kind = TerminalKind(data[CONF_KIND])
-    if kind is TerminalKind.PAYMENT_ENGINE:
+    facts = entry_facts(data)
+    kind = facts.kind
+    if facts.cloud:
         return TerminalConfig(
             kind=kind,
             api_key=data[CONF_API_KEY],
@@ -54,7 +63,7 @@ def terminal_config(data: Mapping[str, Any], max_amount: Decimal | None = None) 
     return TerminalConfig(
         kind=kind,
         host=data[CONF_HOST],
-        port=data.get(CONF_PORT) or DEFAULT_PORTS[kind],
+        port=data.get(CONF_PORT) or facts.default_port,
         username=data[CONF_USERNAME],
         password=data[CONF_PASSWORD],
         max_amount=max_amount,
@@ -94,12 +103,13 @@ class Identity:
 
 def unique_id_for(data: Mapping[str, Any], status: TerminalStatus) -> str:
     """Return the serial, the device key, or host:port where the API has no serial."""
-    kind = TerminalKind(data[CONF_KIND])
-    if kind is TerminalKind.PAYMENT_ENGINE:
+    facts = entry_facts(data)
+    if facts.cloud:
+        # A cloud account has many devices; the entry is for the one with this key.
         return str(data[CONF_DEVICE_KEY])
     if status.serial:
         return status.serial
-    return f"{data[CONF_HOST]}:{data.get(CONF_PORT) or DEFAULT_PORTS[kind]}"
+    return facts.address(data[CONF_HOST], data.get(CONF_PORT) or None)
 
 
 async def async_identify(hass: HomeAssistant, data: Mapping[str, Any]) -> Identity:
@@ -109,7 +119,6 @@ async def async_identify(hass: HomeAssistant, data: Mapping[str, Any]) -> Identi
         status = await terminal.status()
     finally:
         await terminal.close()
-    kind = TerminalKind(data[CONF_KIND])
     unique_id = unique_id_for(data, status)
-    title = status.name or f"{MODELS[kind]} {unique_id}"
+    title = status.name or f"{entry_facts(data).model} {unique_id}"
     return Identity(unique_id=unique_id, title=title, status=status)

@@ -20,7 +20,7 @@ from kinetic_integration.discovery.announcements import (
     DEFAULT_ANNOUNCE_PORT,
     AnnouncementListener,
 )
-from kinetic_integration.discovery.discovery import Discovery
+from kinetic_integration.discovery.discovery import DEFAULT_STALE_AFTER, Discovery
 from kinetic_integration.discovery.models import (
     Battery,
     DiscoveredTerminal,
@@ -29,6 +29,8 @@ from kinetic_integration.discovery.models import (
     DiscoverySource,
 )
 from kinetic_integration.discovery.sweep import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HOST_TIMEOUT,
     DEFAULT_SWEEP_PORTS,
     HttpSweep,
     SweepCredentials,
@@ -38,10 +40,14 @@ from kinetic_integration.discovery.sweep import (
 from kinetic_integration.discovery.zeroconf_browser import (
     KINETIC_SERVICE_TYPE,
     ZeroconfBrowser,
+    identify,
 )
 
 __all__ = [
     "DEFAULT_ANNOUNCE_PORT",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_HOST_TIMEOUT",
+    "DEFAULT_STALE_AFTER",
     "DEFAULT_SWEEP_PORTS",
     "KINETIC_SERVICE_TYPE",
     "AnnouncementListener",
@@ -55,5 +61,6 @@ __all__ = [
     "SweepCredentials",
     "ZeroconfBrowser",
     "auto_networks",
+    "identify",
     "sweep_targets",
 ]

@@ -18,13 +18,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kinetic_integration.discovery.models import (
-    DEFAULT_PORTS,
     Battery,
     DiscoveredTerminal,
     DiscoverySource,
     SightingCallback,
 )
 from kinetic_integration.models.common import TerminalKind
+from kinetic_integration.terminal.kinds import DEFAULT_KIND, kind_facts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def parse_announcement(data: bytes, sender_host: str, *, now: float) -> Discover
     name = _text(payload.get("name"), "name")
     if serial is None and name is None:
         raise AnnouncementError("neither id nor name")
-    kind = TerminalKind.KINETIC_GO
+    kind = DEFAULT_KIND
     raw_kind = payload.get("kind")
     if raw_kind is not None:
         try:
@@ -120,10 +120,15 @@ def parse_announcement(data: bytes, sender_host: str, *, now: float) -> Discover
     host, port = _address(payload.get("address"), sender_host)
     if payload.get("port") is not None:
         port = _port(payload["port"])
+    if port is None:
+        port = kind_facts(kind).default_port
+        if port is None:
+            # A cloud kind is reached through its account, never at an address.
+            raise AnnouncementError(f"no port for a {kind} device")
     return DiscoveredTerminal(
         kind=kind,
         host=host,
-        port=port if port is not None else DEFAULT_PORTS[kind],
+        port=port,
         source=DiscoverySource.ANNOUNCEMENT,
         serial=serial,
         name=name,

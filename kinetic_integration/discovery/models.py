@@ -8,13 +8,6 @@ from enum import StrEnum
 
 from kinetic_integration.models.common import TerminalKind
 
-#: The port each kind listens on unless told otherwise.
-DEFAULT_PORTS: dict[TerminalKind, int] = {
-    TerminalKind.KINETIC_GO: 8080,
-    TerminalKind.DEVICE_SERVICE: 8526,
-    TerminalKind.PAYMENT_ENGINE: 8443,
-}
-
 
 class DiscoverySource(StrEnum):
     """Which mechanism saw a terminal."""

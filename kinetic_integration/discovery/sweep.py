@@ -16,7 +16,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,17 +24,21 @@ from typing import Any
 
 import aiohttp
 
-from kinetic_integration.clients._http import BasicCredentials
+from kinetic_integration.clients import BasicCredentials
 from kinetic_integration.discovery.models import (
     DiscoveredTerminal,
     DiscoverySource,
     SightingCallback,
 )
 from kinetic_integration.models.common import TerminalKind
+from kinetic_integration.terminal.kinds import LOCAL_KINDS, local_kinds_by_port
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_SWEEP_PORTS: tuple[int, ...] = (8080, 8526)
+#: Every local kind's default port (a cloud kind has no address to sweep).
+DEFAULT_SWEEP_PORTS: tuple[int, ...] = tuple(
+    facts.default_port for facts in LOCAL_KINDS if facts.default_port is not None
+)
 DEFAULT_CONCURRENCY = 64
 DEFAULT_HOST_TIMEOUT = 1.5
 #: ``auto`` never sweeps more than a /22 per local subnet.
@@ -60,6 +64,18 @@ class SweepCredentials:
 
 class _NotOurs(Exception):
     """The answer does not identify a terminal (a debug log says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """The read-only requests that tell whether a terminal of ``kind`` answers.
+
+    ``identify(session, base_url, credentials)`` returns the serial (None when it cannot
+    be read) or raises :class:`_NotOurs`.
+    """
+
+    kind: TerminalKind
+    identify: Callable[[aiohttp.ClientSession, str, SweepCredentials | None], Awaitable[str | None]]
 
 
 def auto_networks(
@@ -161,6 +177,10 @@ class HttpSweep:
         self.in_flight = 0
         self.max_in_flight = 0
         self.probes = 0
+        self._probes = (
+            _Probe(TerminalKind.KINETIC_GO, self._kinetic_go),
+            _Probe(TerminalKind.DEVICE_SERVICE, self._device_service),
+        )
 
     async def sweep(
         self,
@@ -238,15 +258,18 @@ class HttpSweep:
     async def _identify(
         self, session: aiohttp.ClientSession, host: str, port: int
     ) -> DiscoveredTerminal | None:
-        probes = (self._kinetic_go, self._device_service)
-        if port == 8526:
-            probes = (self._device_service, self._kinetic_go)
+        # The kind whose default port this is is asked first, then the others.
+        order = local_kinds_by_port(port)
         reasons: list[str] = []
-        for probe in probes:
+        for probe in sorted(self._probes, key=lambda probe: order.index(probe.kind)):
             try:
-                return await probe(session, host, port)
+                serial = await probe.identify(
+                    session, f"http://{host}:{port}", self._credentials.get(probe.kind)
+                )
             except _NotOurs as err:
                 reasons.append(str(err))
+            else:
+                return self._sighting(probe.kind, host, port, serial)
         raise _NotOurs("; ".join(reasons))
 
     async def _get(
@@ -282,19 +305,16 @@ class HttpSweep:
         )
 
     async def _kinetic_go(
-        self, session: aiohttp.ClientSession, host: str, port: int
-    ) -> DiscoveredTerminal:
-        base = f"http://{host}:{port}"
+        self, session: aiohttp.ClientSession, base: str, creds: SweepCredentials | None
+    ) -> str | None:
         status, body = await self._get(session, base + PING_PATH)
         if status != 200:
             raise _NotOurs(f"ping.json answered {status}")
         if _json_object(body, "ping.json").get("ping") is not True:
             raise _NotOurs("ping.json without ping: true")
-        serial: str | None = None
-        creds = self._credentials.get(TerminalKind.KINETIC_GO)
-        if creds is not None:
-            serial = await self._go_serial(session, base, creds)
-        return self._sighting(TerminalKind.KINETIC_GO, host, port, serial)
+        if creds is None:
+            return None
+        return await self._go_serial(session, base, creds)
 
     async def _go_serial(
         self, session: aiohttp.ClientSession, base: str, creds: SweepCredentials
@@ -317,11 +337,10 @@ class HttpSweep:
         return None
 
     async def _device_service(
-        self, session: aiohttp.ClientSession, host: str, port: int
-    ) -> DiscoveredTerminal:
-        creds = self._credentials.get(TerminalKind.DEVICE_SERVICE)
+        self, session: aiohttp.ClientSession, base: str, creds: SweepCredentials | None
+    ) -> str | None:
         auth = BasicCredentials(creds.username, creds.password) if creds else None
-        status, body = await self._get(session, f"http://{host}:{port}{DS_STATUS_PATH}", auth)
+        status, body = await self._get(session, base + DS_STATUS_PATH, auth)
         data = _json_object(body, "Status")
         if status == 200:
             if "IsConnected" not in data and "TransactionInProgress" not in data:
@@ -338,7 +357,7 @@ class HttpSweep:
         else:
             raise _NotOurs(f"Status answered {status}")
         # The DeviceService API exposes no serial number.
-        return self._sighting(TerminalKind.DEVICE_SERVICE, host, port, None)
+        return None
 
 
 async def _accepts(host: str, port: int) -> bool:

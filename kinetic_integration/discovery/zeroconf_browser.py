@@ -22,6 +22,7 @@ from kinetic_integration.discovery.models import (
     SightingCallback,
 )
 from kinetic_integration.models.common import TerminalKind
+from kinetic_integration.terminal.kinds import DEFAULT_KIND, local_kind_for_port
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ def identify(service_type: str, name: str, port: int, txt: dict[str, str]) -> Te
         if not any(marker in text for text in texts for marker in _MARKERS):
             return None
     if kind is None:
-        # No kind given: the DeviceService default port is the best hint we have.
-        kind = TerminalKind.DEVICE_SERVICE if port == 8526 else TerminalKind.KINETIC_GO
+        # No kind given: a local kind's default port is the best hint we have.
+        kind = local_kind_for_port(port) or DEFAULT_KIND
     return kind
 
 

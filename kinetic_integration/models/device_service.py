@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import voluptuous as vol
 
 from . import _coerce as c
+from ._wire import from_wire, wire, wire_model
 from .common import (
     TerminalKind,
     Transaction,
@@ -28,118 +28,51 @@ _RESULTS = {
     "unknown": TransactionResult.UNKNOWN,
 }
 
-_STATUS_SCHEMA = vol.Schema(
-    {
-        vol.Required("IsConnected"): vol.All(c.lenient_bool, bool),
-        vol.Optional("TransactionInProgress", default=False): vol.All(
-            c.lenient_bool, vol.Coerce(bool)
-        ),
-        vol.Optional("Status", default=None): c.lenient_str,
-        vol.Optional("SupportOfflineTransaction", default=False): vol.All(
-            c.lenient_bool, vol.Coerce(bool)
-        ),
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_TRANSACTION_SCHEMA = vol.Schema(
-    {
-        vol.Required("Complete"): vol.All(c.lenient_bool, bool),
-        vol.Optional("Description", default=None): c.lenient_str,
-        vol.Required("TransactionId"): c.required_str,
-        vol.Optional("Result", default=None): c.lenient_str,
-        vol.Optional("TotalAmount", default=None): c.optional(c.amount),
-        vol.Optional("AuthResponse", default=None): c.lenient_str,
-        vol.Optional("MaskedPan", default=None): c.lenient_str,
-        vol.Optional("TerminalId", default=None): c.lenient_str,
-        vol.Optional("CardNetwork", default=None): c.lenient_str,
-        vol.Optional("DataSource", default=None): c.lenient_str,
-        vol.Optional("TransactionType", default=None): c.lenient_str,
-        vol.Optional("SignatureRequired", default=None): c.lenient_bool,
-        vol.Optional("IsContactless", default=None): c.lenient_bool,
-        vol.Optional("VerifiedByPin", default=None): c.lenient_bool,
-        vol.Optional("VerifiedByOdcvm", default=None): c.lenient_bool,
-        vol.Optional("IsOffline", default=None): c.lenient_bool,
-        vol.Optional("ResponseCode", default=None): c.lenient_str,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_OFFLINE_COUNT_SCHEMA = vol.Schema(
-    {
-        vol.Required("offlineCount"): c.strict_int,
-        vol.Optional("storedRecords", default=0): c.strict_int,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
+_BOOL = vol.All(c.lenient_bool, bool)
+_BOOL_OR_FALSE = vol.All(c.lenient_bool, vol.Coerce(bool))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class DsStatus:
     """``GET /Status``: connection and transaction state of the card reader."""
 
-    is_connected: bool
-    transaction_in_progress: bool
-    status: str | None
-    supports_offline: bool
+    is_connected: bool = wire("IsConnected", _BOOL)
+    transaction_in_progress: bool = wire("TransactionInProgress", _BOOL_OR_FALSE, default=False)
+    status: str | None = wire("Status", c.lenient_str, default=None)
+    supports_offline: bool = wire("SupportOfflineTransaction", _BOOL_OR_FALSE, default=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> DsStatus:
         """Build from a validated ``Status`` body."""
-        d = c.validate(_STATUS_SCHEMA, data, "DeviceService status")
-        return cls(
-            is_connected=d["IsConnected"],
-            transaction_in_progress=d["TransactionInProgress"],
-            status=d["Status"],
-            supports_offline=d["SupportOfflineTransaction"],
-        )
+        return from_wire(cls, data, "DeviceService status")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class DsTransaction:
     """A DeviceService transaction result (POST or GET ``Transaction``)."""
 
-    complete: bool
-    description: str | None
-    transaction_id: str
-    result: str | None
-    total_amount: Decimal | None
-    auth_response: str | None
-    masked_pan: str | None
-    terminal_id: str | None
-    card_network: str | None
-    data_source: str | None
-    transaction_type: str | None
-    signature_required: bool | None
-    is_contactless: bool | None
-    verified_by_pin: bool | None
-    verified_by_odcvm: bool | None
-    is_offline: bool | None
-    response_code: str | None
+    complete: bool = wire("Complete", _BOOL)
+    description: str | None = wire("Description", c.lenient_str, default=None)
+    transaction_id: str = wire("TransactionId", c.required_str)
+    result: str | None = wire("Result", c.lenient_str, default=None)
+    total_amount: Decimal | None = wire("TotalAmount", c.optional(c.amount), default=None)
+    auth_response: str | None = wire("AuthResponse", c.lenient_str, default=None)
+    masked_pan: str | None = wire("MaskedPan", c.lenient_str, default=None, pick=mask_pan)
+    terminal_id: str | None = wire("TerminalId", c.lenient_str, default=None)
+    card_network: str | None = wire("CardNetwork", c.lenient_str, default=None)
+    data_source: str | None = wire("DataSource", c.lenient_str, default=None)
+    transaction_type: str | None = wire("TransactionType", c.lenient_str, default=None)
+    signature_required: bool | None = wire("SignatureRequired", c.lenient_bool, default=None)
+    is_contactless: bool | None = wire("IsContactless", c.lenient_bool, default=None)
+    verified_by_pin: bool | None = wire("VerifiedByPin", c.lenient_bool, default=None)
+    verified_by_odcvm: bool | None = wire("VerifiedByOdcvm", c.lenient_bool, default=None)
+    is_offline: bool | None = wire("IsOffline", c.lenient_bool, default=None)
+    response_code: str | None = wire("ResponseCode", c.lenient_str, default=None)
 
     @classmethod
     def from_dict(cls, data: Any) -> DsTransaction:
         """Build from a validated ``Transaction`` body."""
-        d = c.validate(_TRANSACTION_SCHEMA, data, "DeviceService transaction")
-        return cls(
-            complete=d["Complete"],
-            description=d["Description"],
-            transaction_id=d["TransactionId"],
-            result=d["Result"],
-            total_amount=d["TotalAmount"],
-            auth_response=d["AuthResponse"],
-            masked_pan=mask_pan(d["MaskedPan"]),
-            terminal_id=d["TerminalId"],
-            card_network=d["CardNetwork"],
-            data_source=d["DataSource"],
-            transaction_type=d["TransactionType"],
-            signature_required=d["SignatureRequired"],
-            is_contactless=d["IsContactless"],
-            verified_by_pin=d["VerifiedByPin"],
-            verified_by_odcvm=d["VerifiedByOdcvm"],
-            is_offline=d["IsOffline"],
-            response_code=d["ResponseCode"],
-        )
+        return from_wire(cls, data, "DeviceService transaction")
 
     @property
     def outcome(self) -> TransactionResult:
@@ -174,15 +107,14 @@ class DsTransaction:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class DsOfflineCount:
     """``GET /OfflineTransaction/Count``."""
 
-    offline_count: int
-    stored_records: int
+    offline_count: int = wire("offlineCount", c.strict_int)
+    stored_records: int = wire("storedRecords", c.strict_int, default=0)
 
     @classmethod
     def from_dict(cls, data: Any) -> DsOfflineCount:
         """Build from a validated ``OfflineTransaction/Count`` body."""
-        d = c.validate(_OFFLINE_COUNT_SCHEMA, data, "DeviceService offline count")
-        return cls(offline_count=d["offlineCount"], stored_records=d["storedRecords"])
+        return from_wire(cls, data, "DeviceService offline count")

@@ -8,7 +8,6 @@ so they never reach a model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +16,7 @@ import voluptuous as vol
 
 from ..money import from_minor_units
 from . import _coerce as c
+from ._wire import from_wire, wire, wire_model
 from .common import (
     TerminalKind,
     Transaction,
@@ -72,105 +72,29 @@ def _result(value: str | None) -> TransactionResult | None:
     return _RESULTS.get(value.strip().lower()) if value else None
 
 
-_DEVICE_SCHEMA = vol.Schema(
-    {
-        vol.Optional("manufacturer", default=None): c.lenient_str,
-        vol.Optional("family", default=None): c.lenient_str,
-        vol.Required("serial_number"): c.required_str,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_SUMMARY_SCHEMA = vol.Schema(
-    {
-        vol.Required("id"): c.required_str,
-        vol.Optional("started_at", default=None): c.timestamp,
-        vol.Optional("ended_at", default=None): c.timestamp,
-        vol.Optional("result", default=None): c.lenient_str,
-        vol.Optional("amount", default=None): c.optional(_minor),
-        vol.Optional("host", default=None): c.lenient_str,
-        vol.Optional("type", default=None): c.lenient_str,
-        vol.Optional("account_number", default=None): c.lenient_str,
-        vol.Optional("is_reversed", default=None): c.lenient_bool,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_TRANSACTION_SCHEMA = vol.Schema(
-    {
-        vol.Required("id"): c.required_str,
-        vol.Optional("type", default=None): c.lenient_str,
-        vol.Optional("status", default=None): c.lenient_str,
-        vol.Optional("status_details", default=None): c.lenient_str,
-        vol.Optional("result", default=None): c.lenient_str,
-        vol.Optional("online_result", default=None): c.lenient_str,
-        vol.Optional("is_active", default=None): c.lenient_bool,
-        vol.Optional("amount", default=None): c.optional(_minor),
-        vol.Optional("tip_amount", default=None): c.optional(_minor),
-        vol.Optional("amount_other", default=None): c.optional(_minor),
-        vol.Optional("total_amount", default=None): c.optional(_minor),
-        vol.Optional("account_number", default=None): c.lenient_str,
-        vol.Optional("auth_code", default=None): c.lenient_str,
-        vol.Optional("app_label", default=None): c.lenient_str,
-        vol.Optional("card_details", default=None): _card_scheme,
-        vol.Optional("input_source", default=None): c.lenient_str,
-        vol.Optional("cvm_mode", default=None): c.lenient_str,
-        vol.Optional("host", default=None): c.lenient_str,
-        vol.Optional("reference_number", default=None): c.lenient_str,
-        vol.Optional("reference_txn_id", default=None): c.lenient_str,
-        vol.Optional("issuer_id", default=None): c.lenient_str,
-        vol.Optional("started_at", default=None): c.timestamp,
-        vol.Optional("ended_at", default=None): c.timestamp,
-        vol.Optional("duration", default=None): c.lenient_int,
-        vol.Optional("attempts_remaining", default=None): c.lenient_int,
-        vol.Optional("num_attempts", default=None): c.lenient_int,
-        vol.Optional("timeout_ms", default=None): c.lenient_int,
-        vol.Optional("stan", default=None): c.lenient_int,
-        vol.Optional("message_number", default=None): c.lenient_int,
-        vol.Optional("session_number", default=None): c.lenient_int,
-        vol.Optional("is_contactless", default=None): c.lenient_bool,
-        vol.Optional("is_emv", default=None): c.lenient_bool,
-        vol.Optional("is_keyed", default=None): c.lenient_bool,
-        vol.Optional("is_online", default=None): c.lenient_bool,
-        vol.Optional("is_online_pin", default=None): c.lenient_bool,
-        vol.Optional("is_offline_pin", default=None): c.lenient_bool,
-        vol.Optional("is_reversed", default=None): c.lenient_bool,
-        vol.Optional("is_deferred_auth", default=None): c.lenient_bool,
-        vol.Optional("is_signature_required", default=None): c.lenient_bool,
-        vol.Optional("app_confirmation_required", default=None): c.lenient_bool,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_SCREEN_SCHEMA = vol.Schema(
-    {
-        vol.Required("path"): c.required_str,
-        vol.Optional("text", default=None): c.lenient_str,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
+_OPTIONAL_MINOR = c.optional(_minor)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class GoDevice:
     """The hardware behind a Kinetic Go 2 (``device.json``)."""
 
-    manufacturer: str | None
-    family: str | None
-    serial_number: str
+    manufacturer: str | None = wire("manufacturer", c.lenient_str, default=None)
+    family: str | None = wire("family", c.lenient_str, default=None)
+    serial_number: str = wire("serial_number", c.required_str)
 
     @classmethod
     def from_dict(cls, data: Any) -> GoDevice:
         """Build from the ``device`` object of ``device.json``."""
-        return cls(**c.validate(_DEVICE_SCHEMA, data, "Kinetic Go device"))
+        return from_wire(cls, data, "Kinetic Go device")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class GoScreen:
     """What the terminal's screen shows (``screens/current.json``)."""
 
-    path: str
-    text: str | None
+    path: str = wire("path", c.required_str)
+    text: str | None = wire("text", c.lenient_str, default=None)
 
     @property
     def is_idle(self) -> bool:
@@ -180,38 +104,27 @@ class GoScreen:
     @classmethod
     def from_dict(cls, data: Any) -> GoScreen:
         """Build from the ``scene`` object."""
-        return cls(**c.validate(_SCREEN_SCHEMA, data, "Kinetic Go screen"))
+        return from_wire(cls, data, "Kinetic Go screen")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class GoTransactionSummary:
     """One row of ``transactions.json`` (the most common fields only)."""
 
-    id: str
-    type: str | None
-    result: str | None
-    amount: Decimal | None
-    host: str | None
-    masked_pan: str | None
-    is_reversed: bool | None
-    started_at: datetime | None
-    ended_at: datetime | None
+    id: str = wire("id", c.required_str)
+    type: str | None = wire("type", c.lenient_str, default=None)
+    result: str | None = wire("result", c.lenient_str, default=None)
+    amount: Decimal | None = wire("amount", _OPTIONAL_MINOR, default=None)
+    host: str | None = wire("host", c.lenient_str, default=None)
+    masked_pan: str | None = wire("account_number", c.lenient_str, default=None, pick=mask_pan)
+    is_reversed: bool | None = wire("is_reversed", c.lenient_bool, default=None)
+    started_at: datetime | None = wire("started_at", c.timestamp, default=None)
+    ended_at: datetime | None = wire("ended_at", c.timestamp, default=None)
 
     @classmethod
     def from_dict(cls, data: Any) -> GoTransactionSummary:
         """Build from one element of the transaction list."""
-        d = c.validate(_SUMMARY_SCHEMA, data, "Kinetic Go transaction summary")
-        return cls(
-            id=d["id"],
-            type=d["type"],
-            result=d["result"],
-            amount=d["amount"],
-            host=d["host"],
-            masked_pan=mask_pan(d["account_number"]),
-            is_reversed=d["is_reversed"],
-            started_at=d["started_at"],
-            ended_at=d["ended_at"],
-        )
+        return from_wire(cls, data, "Kinetic Go transaction summary")
 
     def to_transaction(self) -> Transaction:
         """Translate to the shared vocabulary (a summary is always a stored transaction)."""
@@ -227,58 +140,57 @@ class GoTransactionSummary:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class GoTransaction:
     """A Kinetic Go 2 transaction document, card secrets removed."""
 
-    id: str
-    type: str | None
-    status: str | None
-    status_details: str | None
-    result: str | None
-    online_result: str | None
-    is_active: bool | None
-    amount: Decimal | None
-    tip_amount: Decimal | None
-    amount_other: Decimal | None
-    total_amount: Decimal | None
-    masked_pan: str | None
-    card_scheme: str | None
-    app_label: str | None
-    auth_code: str | None
-    input_source: str | None
-    cvm_mode: str | None
-    host: str | None
-    reference_number: str | None
-    reference_txn_id: str | None
-    issuer_id: str | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    duration: int | None
-    attempts_remaining: int | None
-    num_attempts: int | None
-    timeout_ms: int | None
-    stan: int | None
-    message_number: int | None
-    session_number: int | None
-    is_contactless: bool | None
-    is_emv: bool | None
-    is_keyed: bool | None
-    is_online: bool | None
-    is_online_pin: bool | None
-    is_offline_pin: bool | None
-    is_reversed: bool | None
-    is_deferred_auth: bool | None
-    is_signature_required: bool | None
-    app_confirmation_required: bool | None
+    id: str = wire("id", c.required_str)
+    type: str | None = wire("type", c.lenient_str, default=None)
+    status: str | None = wire("status", c.lenient_str, default=None)
+    status_details: str | None = wire("status_details", c.lenient_str, default=None)
+    result: str | None = wire("result", c.lenient_str, default=None)
+    online_result: str | None = wire("online_result", c.lenient_str, default=None)
+    is_active: bool | None = wire("is_active", c.lenient_bool, default=None)
+    amount: Decimal | None = wire("amount", _OPTIONAL_MINOR, default=None)
+    tip_amount: Decimal | None = wire("tip_amount", _OPTIONAL_MINOR, default=None)
+    amount_other: Decimal | None = wire("amount_other", _OPTIONAL_MINOR, default=None)
+    total_amount: Decimal | None = wire("total_amount", _OPTIONAL_MINOR, default=None)
+    masked_pan: str | None = wire("account_number", c.lenient_str, default=None, pick=mask_pan)
+    card_scheme: str | None = wire("card_details", _card_scheme, default=None)
+    app_label: str | None = wire("app_label", c.lenient_str, default=None)
+    auth_code: str | None = wire("auth_code", c.lenient_str, default=None)
+    input_source: str | None = wire("input_source", c.lenient_str, default=None)
+    cvm_mode: str | None = wire("cvm_mode", c.lenient_str, default=None)
+    host: str | None = wire("host", c.lenient_str, default=None)
+    reference_number: str | None = wire("reference_number", c.lenient_str, default=None)
+    reference_txn_id: str | None = wire("reference_txn_id", c.lenient_str, default=None)
+    issuer_id: str | None = wire("issuer_id", c.lenient_str, default=None)
+    started_at: datetime | None = wire("started_at", c.timestamp, default=None)
+    ended_at: datetime | None = wire("ended_at", c.timestamp, default=None)
+    duration: int | None = wire("duration", c.lenient_int, default=None)
+    attempts_remaining: int | None = wire("attempts_remaining", c.lenient_int, default=None)
+    num_attempts: int | None = wire("num_attempts", c.lenient_int, default=None)
+    timeout_ms: int | None = wire("timeout_ms", c.lenient_int, default=None)
+    stan: int | None = wire("stan", c.lenient_int, default=None)
+    message_number: int | None = wire("message_number", c.lenient_int, default=None)
+    session_number: int | None = wire("session_number", c.lenient_int, default=None)
+    is_contactless: bool | None = wire("is_contactless", c.lenient_bool, default=None)
+    is_emv: bool | None = wire("is_emv", c.lenient_bool, default=None)
+    is_keyed: bool | None = wire("is_keyed", c.lenient_bool, default=None)
+    is_online: bool | None = wire("is_online", c.lenient_bool, default=None)
+    is_online_pin: bool | None = wire("is_online_pin", c.lenient_bool, default=None)
+    is_offline_pin: bool | None = wire("is_offline_pin", c.lenient_bool, default=None)
+    is_reversed: bool | None = wire("is_reversed", c.lenient_bool, default=None)
+    is_deferred_auth: bool | None = wire("is_deferred_auth", c.lenient_bool, default=None)
+    is_signature_required: bool | None = wire("is_signature_required", c.lenient_bool, default=None)
+    app_confirmation_required: bool | None = wire(
+        "app_confirmation_required", c.lenient_bool, default=None
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> GoTransaction:
         """Build from the ``transaction`` object of a transaction document."""
-        d = c.validate(_TRANSACTION_SCHEMA, data, "Kinetic Go transaction")
-        d["masked_pan"] = mask_pan(d.pop("account_number"))
-        d["card_scheme"] = d.pop("card_details")
-        return cls(**d)
+        return from_wire(cls, data, "Kinetic Go transaction")
 
     @property
     def transaction_type(self) -> TransactionType:

@@ -1,24 +1,21 @@
-"""Models of the USAePay Payment Engine pay-request API.
+"""Responses of the USAePay Payment Engine pay-request API.
 
-Requests: :class:`PayRequestParams` with every documented parameter, serialised
-with amounts as exact decimal strings. Responses: :class:`PayRequest`,
-:class:`PeTransaction` and :class:`PeDevice`, built from validated bodies; of the
-card only the masked number, the card type and the entry mode are kept.
+:class:`PayRequest`, :class:`PeTransaction`, :class:`PeTransactionList` and
+:class:`PeDevice` are built from validated bodies; of the card only the masked
+number, the card type and the entry mode are kept. The request side lives in
+:mod:`.pay_request` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import voluptuous as vol
 
-from ..errors import KineticInputError
-from ..money import format_amount, parse_amount
 from . import _coerce as c
+from ._wire import from_wire, wire, wire_model
 from .common import (
     TerminalKind,
     Transaction,
@@ -26,12 +23,27 @@ from .common import (
     TransactionType,
     mask_pan,
 )
+from .pay_request import (
+    CUSTOM_FLOW_SCREENS,
+    PAY_COMMANDS,
+    Address,
+    AmountDetail,
+    LineItem,
+    PayRequestParams,
+)
 
-#: Commands a pay request accepts (the ``cc:`` prefix of the curl examples is allowed too).
-PAY_COMMANDS = frozenset({"sale", "authonly", "refund"})
-#: Screens a ``custom_flow`` may name.
-CUSTOM_FLOW_SCREENS = frozenset({"payment", "amount", "result", "signature", "signature_required"})
-_INVOICE_MAX = 11
+__all__ = [
+    "CUSTOM_FLOW_SCREENS",
+    "PAY_COMMANDS",
+    "Address",
+    "AmountDetail",
+    "LineItem",
+    "PayRequest",
+    "PayRequestParams",
+    "PeDevice",
+    "PeTransaction",
+    "PeTransactionList",
+]
 
 _RESULT_CODES = {
     "A": TransactionResult.APPROVED,
@@ -50,339 +62,56 @@ _COMMAND_TYPES = {
 }
 
 
-# --- Requests -----------------------------------------------------------------
-
-
-def _money(value: Decimal | None, name: str, *, allow_zero: bool = True) -> str | None:
-    if value is None:
-        return None
-    return format_amount(parse_amount(value, max_amount=None, field=name, allow_zero=allow_zero))
-
-
-def _decimal_text(value: object, name: str) -> str | None:
-    # Rates and quantities are not money: any finite non-negative decimal.
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise KineticInputError(f"{name} must be a Decimal, not {type(value).__name__}")
-    number = Decimal(value)
-    if not number.is_finite() or number < 0:
-        raise KineticInputError(f"{name} must be a finite, non-negative number")
-    return str(number)
-
-
-def _yes_no(value: bool | None) -> str | None:
-    if value is None:
-        return None
-    return "Y" if value else "N"
-
-
-def _compact(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if value is not None}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AmountDetail:
-    """``amount_detail``.
-
-    If ``subtotal`` is sent: amount = subtotal - discount + shipping + duty + tax.
-    """
-
-    subtotal: Decimal | None = None
-    tax: Decimal | None = None
-    nontaxable: bool | None = None
-    tip: Decimal | None = None
-    discount: Decimal | None = None
-    shipping: Decimal | None = None
-    duty: Decimal | None = None
-    enable_partialauth: bool | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise with amounts as decimal strings; unset fields are left out."""
-        return _compact(
-            {
-                "subtotal": _money(self.subtotal, "amount_detail.subtotal"),
-                "tax": _money(self.tax, "amount_detail.tax"),
-                "nontaxable": _yes_no(self.nontaxable),
-                "tip": _money(self.tip, "amount_detail.tip"),
-                "discount": _money(self.discount, "amount_detail.discount"),
-                "shipping": _money(self.shipping, "amount_detail.shipping"),
-                "duty": _money(self.duty, "amount_detail.duty"),
-                "enable_partialauth": self.enable_partialauth,
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Address:
-    """A billing or shipping address."""
-
-    firstname: str | None = None
-    lastname: str | None = None
-    street: str | None = None
-    street2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postalcode: str | None = None
-    country: str | None = None
-    phone: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise; unset fields are left out."""
-        return _compact(
-            {
-                "firstname": self.firstname,
-                "lastname": self.lastname,
-                "street": self.street,
-                "street2": self.street2,
-                "city": self.city,
-                "state": self.state,
-                "postalcode": self.postalcode,
-                "country": self.country,
-                "phone": self.phone,
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LineItem:
-    """One line of the order (level 3 fields included)."""
-
-    sku: str | None = None
-    name: str | None = None
-    description: str | None = None
-    cost: Decimal | None = None
-    qty: Decimal | int | None = None
-    commoditycode: str | None = None
-    discountamount: Decimal | None = None
-    discountrate: Decimal | None = None
-    taxable: bool | None = None
-    taxamount: Decimal | None = None
-    taxclass: str | None = None
-    taxrate: Decimal | None = None
-    um: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise with amounts as decimal strings; unset fields are left out."""
-        qty: Any = self.qty
-        if isinstance(qty, Decimal):
-            qty = _decimal_text(qty, "lineitems.qty")
-        elif qty is not None and (not isinstance(qty, int) or isinstance(qty, bool) or qty < 0):
-            raise KineticInputError("lineitems.qty must be a non-negative integer or Decimal")
-        return _compact(
-            {
-                "sku": self.sku,
-                "name": self.name,
-                "description": self.description,
-                "cost": _money(self.cost, "lineitems.cost"),
-                "qty": qty,
-                "commoditycode": self.commoditycode,
-                "discountamount": _money(self.discountamount, "lineitems.discountamount"),
-                "discountrate": _decimal_text(self.discountrate, "lineitems.discountrate"),
-                "taxable": _yes_no(self.taxable),
-                "taxamount": _money(self.taxamount, "lineitems.taxamount"),
-                "taxclass": self.taxclass,
-                "taxrate": _decimal_text(self.taxrate, "lineitems.taxrate"),
-                "um": self.um,
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PayRequestParams:
-    """Every documented parameter of ``POST /paymentengine/payrequests``.
-
-    ``amount`` is in major units. Unset optional parameters are not sent.
-    """
-
-    amount: Decimal
-    command: str = "sale"
-    devicekey: str | None = None
-    timeout: int | None = None
-    block_offline: bool | None = None
-    ignore_duplicate: bool | None = None
-    save_card: bool | None = None
-    manual_key: bool | None = None
-    prompt_tip: bool | None = None
-    amount_detail: AmountDetail | None = None
-    invoice: str | None = None
-    ponum: str | None = None
-    orderid: str | None = None
-    description: str | None = None
-    comments: str | None = None
-    terminal: str | None = None
-    table: str | None = None
-    clerk: str | None = None
-    billing_address: Address | None = None
-    shipping_address: Address | None = None
-    customerid: str | None = None
-    email: str | None = None
-    geolocation: str | None = None
-    software: str | None = None
-    custom_fields: Mapping[str, str] | None = None
-    lineitems: Sequence[LineItem] = field(default_factory=tuple)
-    custom_flow: str | Sequence[str] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Validate and serialise; raises :class:`KineticInputError` before anything is sent."""
-        command = self.command.strip().lower()
-        if command.removeprefix("cc:") not in PAY_COMMANDS:
-            raise KineticInputError(f"command must be one of {sorted(PAY_COMMANDS)}")
-        if self.timeout is not None and (
-            isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or self.timeout <= 0
-        ):
-            raise KineticInputError("timeout must be a positive number of seconds")
-        if self.invoice is not None and len(self.invoice) > _INVOICE_MAX:
-            raise KineticInputError(f"invoice is limited to {_INVOICE_MAX} characters")
-        return _compact(
-            {
-                "devicekey": self.devicekey,
-                "command": command,
-                "amount": _money(self.amount, "amount", allow_zero=False),
-                "timeout": self.timeout,
-                "block_offline": self.block_offline,
-                "ignore_duplicate": self.ignore_duplicate,
-                "save_card": self.save_card,
-                "manual_key": self.manual_key,
-                "prompt_tip": self.prompt_tip,
-                "amount_detail": self.amount_detail.to_json() if self.amount_detail else None,
-                "invoice": self.invoice,
-                "ponum": self.ponum,
-                "orderid": self.orderid,
-                "description": self.description,
-                "comments": self.comments,
-                "terminal": self.terminal,
-                "table": self.table,
-                "clerk": self.clerk,
-                "billing_address": (
-                    self.billing_address.to_json() if self.billing_address else None
-                ),
-                "shipping_address": (
-                    self.shipping_address.to_json() if self.shipping_address else None
-                ),
-                "customerid": self.customerid,
-                "email": self.email,
-                "geolocation": self.geolocation,
-                "software": self.software,
-                "custom_fields": dict(self.custom_fields) if self.custom_fields else None,
-                "lineitems": [item.to_json() for item in self.lineitems] or None,
-                "custom_flow": self._custom_flow(),
-            }
-        )
-
-    def _custom_flow(self) -> str | None:
-        if self.custom_flow is None:
-            return None
-        screens = (
-            [part.strip() for part in self.custom_flow.split(",")]
-            if isinstance(self.custom_flow, str)
-            else [part.strip() for part in self.custom_flow]
-        )
-        unknown = [screen for screen in screens if screen not in CUSTOM_FLOW_SCREENS]
-        if unknown or "payment" not in screens or "result" not in screens:
-            raise KineticInputError(
-                "custom_flow must name known screens and include payment and result"
-            )
-        return ",".join(screens)
-
-
 # --- Responses ----------------------------------------------------------------
 
 
-def _card(value: Any) -> dict[str, str | None]:
+class _Card(NamedTuple):
+    number: str | None
+    type: str | None
+    entry_mode: str | None
+
+
+def _card(value: Any) -> _Card:
     # Only what identifies the card to a person: masked number, type, entry mode.
     if not isinstance(value, dict):
-        return {"number": None, "type": None, "entry_mode": None}
-    return {
-        "number": mask_pan(c.lenient_str(value.get("number"))),
-        "type": c.lenient_str(value.get("cardtype") or value.get("type")),
-        "entry_mode": c.lenient_str(value.get("entry_mode")),
-    }
+        return _Card(None, None, None)
+    return _Card(
+        number=mask_pan(c.lenient_str(value.get("number"))),
+        type=c.lenient_str(value.get("cardtype") or value.get("type")),
+        entry_mode=c.lenient_str(value.get("entry_mode")),
+    )
 
 
-_TRANSACTION_SCHEMA = vol.Schema(
-    {
-        vol.Optional("type", default=None): c.lenient_str,
-        vol.Optional("key", default=None): c.lenient_str,
-        vol.Optional("refnum", default=None): c.lenient_str,
-        vol.Optional("is_duplicate", default=None): c.lenient_bool,
-        vol.Optional("result_code", default=None): c.lenient_str,
-        vol.Optional("result", default=None): c.lenient_str,
-        vol.Optional("authcode", default=None): c.lenient_str,
-        vol.Optional("error", default=None): c.lenient_str,
-        vol.Optional("error_code", default=None): c.lenient_str,
-        vol.Optional("auth_amount", default=None): c.optional(c.amount),
-        vol.Optional("amount", default=None): c.optional(c.amount),
-        vol.Optional("invoice", default=None): c.lenient_str,
-        vol.Optional("orderid", default=None): c.lenient_str,
-        vol.Optional("creditcard", default=None): _card,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_LIST_SCHEMA = vol.Schema(
-    {
-        vol.Required("data"): [dict],
-        vol.Optional("total", default=None): c.lenient_int,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_PAY_REQUEST_SCHEMA = vol.Schema(
-    {
-        vol.Optional("type", default=None): c.lenient_str,
-        vol.Required("key"): c.required_str,
-        vol.Optional("expiration", default=None): c.lenient_str,
-        vol.Required("status"): c.required_str,
-        vol.Optional("complete", default=None): c.lenient_bool,
-        vol.Optional("transaction", default=None): vol.Any(None, dict),
-    },
-    extra=vol.REMOVE_EXTRA,
-)
-
-_DEVICE_SCHEMA = vol.Schema(
-    {
-        vol.Required("key"): c.required_str,
-        vol.Optional("type", default=None): c.lenient_str,
-        vol.Optional("name", default=None): c.lenient_str,
-        vol.Optional("status", default=None): c.lenient_str,
-        vol.Optional("terminal_type", default=None): c.lenient_str,
-        vol.Optional("pairing_code", default=None): c.lenient_str,
-        vol.Optional("expiration", default=None): c.lenient_str,
-    },
-    extra=vol.REMOVE_EXTRA,
-)
+_OPTIONAL_AMOUNT = c.optional(c.amount)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class PeTransaction:
     """The gateway transaction a pay request produced."""
 
-    type: str | None
-    key: str | None
-    refnum: str | None
-    is_duplicate: bool | None
-    result_code: str | None
-    result: str | None
-    authcode: str | None
-    error: str | None
-    error_code: str | None
-    auth_amount: Decimal | None
-    amount: Decimal | None
-    invoice: str | None
-    orderid: str | None
-    masked_pan: str | None
-    card_type: str | None
-    entry_mode: str | None
+    type: str | None = wire("type", c.lenient_str, default=None)
+    key: str | None = wire("key", c.lenient_str, default=None)
+    refnum: str | None = wire("refnum", c.lenient_str, default=None)
+    is_duplicate: bool | None = wire("is_duplicate", c.lenient_bool, default=None)
+    result_code: str | None = wire("result_code", c.lenient_str, default=None)
+    result: str | None = wire("result", c.lenient_str, default=None)
+    authcode: str | None = wire("authcode", c.lenient_str, default=None)
+    error: str | None = wire("error", c.lenient_str, default=None)
+    error_code: str | None = wire("error_code", c.lenient_str, default=None)
+    auth_amount: Decimal | None = wire("auth_amount", _OPTIONAL_AMOUNT, default=None)
+    amount: Decimal | None = wire("amount", _OPTIONAL_AMOUNT, default=None)
+    invoice: str | None = wire("invoice", c.lenient_str, default=None)
+    orderid: str | None = wire("orderid", c.lenient_str, default=None)
+    masked_pan: str | None = wire("creditcard", _card, default=None, pick=lambda card: card.number)
+    card_type: str | None = wire("creditcard", _card, default=None, pick=lambda card: card.type)
+    entry_mode: str | None = wire(
+        "creditcard", _card, default=None, pick=lambda card: card.entry_mode
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> PeTransaction:
         """Build from the ``transaction`` object of a pay request."""
-        d = c.validate(_TRANSACTION_SCHEMA, data, "Payment Engine transaction")
-        card = d.pop("creditcard") or _card(None)
-        return cls(
-            **d, masked_pan=card["number"], card_type=card["type"], entry_mode=card["entry_mode"]
-        )
+        return from_wire(cls, data, "Payment Engine transaction")
 
     @property
     def outcome(self) -> TransactionResult:
@@ -411,41 +140,46 @@ class PeTransaction:
         return self.amount
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+def _transactions(rows: list[dict[str, Any]]) -> tuple[PeTransaction, ...]:
+    return tuple(PeTransaction.from_dict(row) for row in rows)
+
+
+def _transaction(raw: dict[str, Any] | None) -> PeTransaction | None:
+    # An empty object is no transaction yet.
+    return PeTransaction.from_dict(raw) if raw else None
+
+
+@wire_model
 class PeTransactionList:
     """One page of a gateway transaction list (e.g. a batch's transactions)."""
 
-    transactions: tuple[PeTransaction, ...]
+    transactions: tuple[PeTransaction, ...] = wire("data", vol.Schema([dict]), pick=_transactions)
     #: How many the whole list holds (None if the gateway did not say).
-    total: int | None
+    total: int | None = wire("total", c.lenient_int, default=None)
 
     @classmethod
     def from_dict(cls, data: Any) -> PeTransactionList:
         """Build from a ``{"type": "list", "data": [...], "total": ...}`` body."""
-        d = c.validate(_LIST_SCHEMA, data, "Payment Engine transaction list")
-        return cls(
-            transactions=tuple(PeTransaction.from_dict(row) for row in d["data"]),
-            total=d["total"],
-        )
+        return from_wire(cls, data, "Payment Engine transaction list")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class PayRequest:
     """A pay request and, once the customer paid, its transaction."""
 
-    type: str | None
-    key: str
-    expiration: str | None
-    status: str
-    complete: bool | None
-    transaction: PeTransaction | None
+    type: str | None = wire("type", c.lenient_str, default=None)
+    key: str = wire("key", c.required_str)
+    expiration: str | None = wire("expiration", c.lenient_str, default=None)
+    status: str = wire("status", c.required_str)
+    complete: bool | None = wire("complete", c.lenient_bool, default=None)
+    transaction: PeTransaction | None = wire(
+        "transaction", vol.Any(None, dict), default=None, pick=_transaction
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> PayRequest:
         """Build from a ``payrequests`` body."""
-        d = c.validate(_PAY_REQUEST_SCHEMA, data, "Payment Engine pay request")
-        raw = d.pop("transaction")
-        return cls(**d, transaction=PeTransaction.from_dict(raw) if raw else None)
+        return from_wire(cls, data, "Payment Engine pay request")
 
     @property
     def outcome(self) -> TransactionResult:
@@ -505,23 +239,21 @@ class PayRequest:
         return moved if moved is not None else requested
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@wire_model
 class PeDevice:
     """A payment device registered with the Payment Engine."""
 
-    key: str
-    name: str | None
-    status: str | None
-    terminal_type: str | None
-    pairing_code: str | None
-    expiration: str | None
+    key: str = wire("key", c.required_str)
+    name: str | None = wire("name", c.lenient_str, default=None)
+    status: str | None = wire("status", c.lenient_str, default=None)
+    terminal_type: str | None = wire("terminal_type", c.lenient_str, default=None)
+    pairing_code: str | None = wire("pairing_code", c.lenient_str, default=None)
+    expiration: str | None = wire("expiration", c.lenient_str, default=None)
 
     @classmethod
     def from_dict(cls, data: Any) -> PeDevice:
         """Build from a ``devices`` body."""
-        d = c.validate(_DEVICE_SCHEMA, data, "Payment Engine device")
-        d.pop("type")
-        return cls(**d)
+        return from_wire(cls, data, "Payment Engine device")
 
     @property
     def is_online(self) -> bool:

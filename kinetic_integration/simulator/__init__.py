@@ -23,13 +23,13 @@ The control API under ``/_sim/`` mirrors all of this over HTTP.
 from __future__ import annotations
 
 from .base import BaseSimulator
-from .device import NoCustomerPromptError
 from .device_service import DeviceServiceSimulator
 from .faults import FAULTS
 from .fleet import Fleet, run_fleet
 from .kinetic_go import KineticGoSimulator
 from .ledger import LedgerEntry
 from .payment_engine import PaymentEngineSimulator
+from .transaction import NoCustomerPromptError
 
 __all__ = [
     "FAULTS",

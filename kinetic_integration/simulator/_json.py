@@ -8,13 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
+from .wire_money import json_number
+
 
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        # repr of a float is the shortest round-trip text, so 2.23 prints as "2.23".
-        return float(value)
+        return json_number(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 

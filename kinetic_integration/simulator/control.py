@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .device import NoCustomerPromptError
+from .transaction import NoCustomerPromptError
 from .ui import ASSETS, asset, ui_state
 
 if TYPE_CHECKING:

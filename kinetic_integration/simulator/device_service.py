@@ -19,7 +19,7 @@ import asyncio
 import hmac
 import time
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +29,9 @@ from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
 from .card import MASKED_PAN_SPACED, card_secrets
-from .device import Device, DeviceBusyError, SimTransaction
+from .device import Device
+from .transaction import DeviceBusyError, SimTransaction
+from .wire_money import decimal_amount
 
 _BASE = "/deviceservice/kinetic"
 _DEFAULT_CARD_TIMEOUT = 120.0
@@ -83,26 +85,12 @@ def _is_uuid4(value: object) -> bool:
         return False
 
 
-def _amount(value: object) -> Decimal | None:
-    """Decimal or string, as the seed allows; None when not a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal | int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return amount if amount.is_finite() else None
-    return None
-
-
 class DeviceServiceSimulator(BaseSimulator):
     """A simulated DeviceService with a Castles MP200 attached (default port 8526)."""
 
     kind = TerminalKind.DEVICE_SERVICE
     default_port = 8526
+    label = "DeviceService · Castles MP200"
 
     def __init__(
         self,
@@ -305,7 +293,7 @@ class DeviceServiceSimulator(BaseSimulator):
         if not isinstance(raw, dict):
             return _bad_request("amount", "A JSON body with an Amount is required")
         body = {str(key).lower(): value for key, value in raw.items()}
-        amount = _amount(body.get("amount"))
+        amount = decimal_amount(body.get("amount"))
         if amount is None or amount <= 0:
             shown = body.get("amount", 0)
             return _bad_request("amount", f"Amount {shown} is not valid for a transaction")

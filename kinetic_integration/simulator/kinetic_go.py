@@ -23,12 +23,18 @@ from typing import Any
 from aiohttp import web
 
 from ..models.common import TerminalKind
-from ..money import from_minor_units, to_minor_units
 from ._auth import decode_basic
 from ._json import json_response, read_json
 from .base import BaseSimulator, mark_accepted
-from .card import KSN, MASKED_PAN_STARS, MASKED_TRACK2, card_secrets, emv_tags
-from .device import Device, DeviceBusyError, SimTransaction, Step
+from .card import card_secrets
+from .device import Device
+from .kinetic_go_wire import (
+    SCREEN_PATH,
+    STATUS,
+    minor_units_field,
+    transaction_document,
+    transaction_summary,
+)
 from .printer import PrinterError
 from .receipts import (
     cardholder_receipt,
@@ -37,32 +43,13 @@ from .receipts import (
     reconciliation_receipt,
     transaction_lines,
 )
+from .transaction import DeviceBusyError, SimTransaction
+from .wire_money import go_major_units
 
 _PREFIX = "/api/v2"
 _TYPES = frozenset({"sale", "refund", "reversal", "reconciliation"})
 _MONEY_TYPES = frozenset({"sale", "refund", "reversal"})
 _DEFAULT_CARD_TIMEOUT = 150.0
-_STATUS = {
-    Step.STARTING: "starting",
-    Step.WAITING_FOR_CARD: "waiting_for_card",
-    Step.WAITING_FOR_PIN: "waiting_for_pin",
-    Step.PROCESSING: "processing",
-    Step.SIGNATURE: "waiting_for_signature",
-}
-_SCREEN_PATH = {
-    "Idle": "app.views.layouts.idle",
-    "Present card": "app.views.transaction.present_card",
-    "Enter PIN": "app.views.transaction.pin_entry",
-    "Processing transaction...": "app.views.transaction.processing",
-    "Signature required": "app.views.transaction.signature",
-    "Approved": "app.views.transaction.approved",
-    "Declined": "app.views.transaction.declined",
-    "Cancelled": "app.views.transaction.cancelled",
-    "Error": "app.views.transaction.error",
-    "Remove card": "app.views.transaction.remove_card",
-}
-_INPUT = {"tap": "contactless", "insert": "contact_emv", "swipe": "mag_stripe"}
-_SCHEME = {"tap": "visa-qvsdc", "insert": "visa-old-us", "swipe": "visa-msd"}
 
 
 def _error(description: str, http_status: int, **extra: Any) -> web.Response:
@@ -70,17 +57,13 @@ def _error(description: str, http_status: int, **extra: Any) -> web.Response:
     return json_response(body, status=http_status)
 
 
-def _go_result(txn: SimTransaction) -> str | None:
-    if txn.result is None:
-        return None
-    return "cancelled" if txn.result == "timeout" else txn.result
-
-
 class KineticGoSimulator(BaseSimulator):
     """A simulated Cashflows / Kinetic Go 2 terminal (default port 8080)."""
 
     kind = TerminalKind.KINETIC_GO
     default_port = 8080
+    label = "Kinetic Go 2"
+    prints = True
 
     def __init__(
         self,
@@ -185,107 +168,7 @@ class KineticGoSimulator(BaseSimulator):
 
     def transaction_document(self, txn: SimTransaction) -> dict[str, Any]:
         """Build the full transaction object of the seed (masked card data included on purpose)."""
-        card = txn.card
-        quirky = txn.stan % 2 == 1
-        services = {
-            "code": "201",
-            "interchange_rules": "interchange_prefer_ic",
-            "authorization_processing_rules": "normal",
-            "range_of_services": "no_restrictions",
-        }
-        result = _go_result(txn)
-        online = txn.result in ("approved", "declined") and not txn.is_offline
-        return {
-            "account_number": MASKED_PAN_STARS if card else None,
-            "amount": to_minor_units(txn.amount),
-            "amount_other": to_minor_units(txn.cashback),
-            "app_confirmation_required": False,
-            "app_label": "VISA CREDIT" if card else None,
-            "attempted_sources": [_INPUT[card.entry]] if card else [],
-            # The seed documents this as "number,"; some firmware sends a string.
-            "attempts_remaining": "3" if quirky else 3,
-            "auth_code": txn.auth_code,
-            "card_details": {"scheme": _SCHEME[card.entry], "track2": MASKED_TRACK2}
-            if card
-            else None,
-            "card_expiry": "2512" if card else None,
-            "cvm_mode": ("online_pin" if txn.pin_entered else "signature") if card else None,
-            "cvm_result": "ok" if card else None,
-            "duration": round((txn.ended_at or txn.started_at) - txn.started_at),
-            "ended_at": int(txn.ended_at) if txn.ended_at else None,
-            "host": "dummy",
-            "id": txn.id,
-            "input_source": _INPUT[card.entry] if card else None,
-            "is_active": txn.active,
-            "is_contactless": bool(card and card.is_contactless),
-            "is_contactless_transaction_limit_exceeded": False,
-            "is_deferred_auth": False,
-            "is_emv": bool(card and card.entry in ("tap", "insert")),
-            "is_fallback": False,
-            "is_force_online": False,
-            "is_keyed": False,
-            "is_online": online,
-            "is_online_pin": txn.pin_entered,
-            "is_offline_pin": False,
-            "is_reversed": txn.is_reversed,
-            "is_sca_single_tap": False,
-            "is_signature_required": txn.signature_required,
-            "issuer_id": "VISA" if card else None,
-            "ksn": KSN if txn.pin_entered else None,
-            "last_deferred_auth_attempted_at": None,
-            "message_number": txn.stan,
-            "num_attempts": 1 if card else 0,
-            "num_deferred_auth_attempts": None,
-            "online_request": {"stan": txn.stan} if online else {},
-            "online_response": {"response_code": "00" if result == "approved" else "05"}
-            if online
-            else {},
-            "online_result": result if online else None,
-            "pin_block": None,
-            "reference_number": f"{txn.stan:012d}",
-            "reference_txn_id": txn.reference_txn_id,
-            "result": result,
-            # The seed repeats "services" inside itself; some firmware does the same.
-            "services": {"code": "201", "result": result, "services": services}
-            if quirky
-            else services,
-            "session_number": txn.session_number,
-            "should_fallback": False,
-            "should_retry": False,
-            "stan": txn.stan,
-            "started_at": int(txn.started_at),
-            "status": _STATUS[txn.step] if txn.active else result,
-            "status_details": self._status_details(txn),
-            "tags": emv_tags(txn.cryptogram, to_minor_units(txn.total)) if card else {},
-            "terminal_online_decision": "go_online" if card else "unknown",
-            "timeout_ms": int(txn.card_timeout * 1000),
-            "tip_amount": to_minor_units(txn.tip),
-            "total_amount": to_minor_units(txn.total),
-            "type": txn.type,
-        }
-
-    @staticmethod
-    def _status_details(txn: SimTransaction) -> str:
-        if txn.active:
-            return _STATUS[txn.step]
-        if txn.result == "timeout":
-            return "card_wait_timed_out"
-        if txn.result == "cancelled":
-            return f"cancelled_by_{txn.cancelled_by or 'customer'}"
-        return txn.message.lower().replace(" ", "_")
-
-    def _summary(self, txn: SimTransaction) -> dict[str, Any]:
-        return {
-            "id": txn.id,
-            "started_at": int(txn.started_at),
-            "ended_at": int(txn.ended_at) if txn.ended_at else None,
-            "result": _go_result(txn),
-            "amount": to_minor_units(txn.amount),
-            "host": "dummy",
-            "type": txn.type,
-            "account_number": MASKED_PAN_STARS if txn.card else None,
-            "is_reversed": txn.is_reversed,
-        }
+        return transaction_document(txn)
 
     def _one(self, txn: SimTransaction) -> web.Response:
         return json_response({"success": True, "transaction": self.transaction_document(txn)})
@@ -329,7 +212,7 @@ class KineticGoSimulator(BaseSimulator):
         )
 
     async def _list(self, request: web.Request) -> web.Response:
-        items = [self._summary(txn) for txn in self.device.db.values()]
+        items = [transaction_summary(txn) for txn in self.device.db.values()]
         return json_response({"success": True, "transactions": items})
 
     async def _get(self, request: web.Request) -> web.Response:
@@ -367,7 +250,7 @@ class KineticGoSimulator(BaseSimulator):
             return _error(f"Transaction id {tid} already exists", 400)
         if device.busy and device.current is not None:
             return _error(
-                "Transaction in progress", 409, status=_STATUS.get(device.current.step, "starting")
+                "Transaction in progress", 409, status=STATUS.get(device.current.step, "starting")
             )
         try:
             txn = self._build(tid, ttype, body)
@@ -384,7 +267,7 @@ class KineticGoSimulator(BaseSimulator):
         timeout = self.card_timeout or _DEFAULT_CARD_TIMEOUT
         timeout_ms = body.get("timeout_ms")
         if timeout_ms is not None:
-            timeout = _minor(timeout_ms, "timeout_ms", positive=True) / 1000
+            timeout = minor_units_field(timeout_ms, "timeout_ms", positive=True) / 1000
         if ttype == "reconciliation":
             return SimTransaction(
                 id=tid, type=ttype, amount=Decimal("0.00"), needs_card=False, card_timeout=timeout
@@ -408,9 +291,9 @@ class KineticGoSimulator(BaseSimulator):
                 card_timeout=timeout,
                 reference_txn_id=ref,
             )
-        amount = from_minor_units(_minor(body.get("amount"), "amount", positive=True))
-        tip = from_minor_units(_minor(body.get("tip_amount", 0), "tip_amount"))
-        cashback = from_minor_units(_minor(body.get("amount_other", 0), "amount_other"))
+        amount = go_major_units(minor_units_field(body.get("amount"), "amount", positive=True))
+        tip = go_major_units(minor_units_field(body.get("tip_amount", 0), "tip_amount"))
+        cashback = go_major_units(minor_units_field(body.get("amount_other", 0), "amount_other"))
         if ttype != "sale" and (tip or cashback):
             raise ValueError("tip_amount and amount_other are only valid for a sale")
         return SimTransaction(
@@ -451,7 +334,7 @@ class KineticGoSimulator(BaseSimulator):
         elif txn is not None and txn.active:
             text = f"{screen}\nGBP {txn.total:.2f}"
         return json_response(
-            {"scene": {"path": _SCREEN_PATH[str(screen)], "text": text}, "success": True}
+            {"scene": {"path": SCREEN_PATH[str(screen)], "text": text}, "success": True}
         )
 
     async def _print(self, request: web.Request) -> web.Response:
@@ -468,12 +351,3 @@ class KineticGoSimulator(BaseSimulator):
 
 def _as_mappings(items: Sequence[Any]) -> list[Any]:
     return list(items)
-
-
-def _minor(value: object, field: str, *, positive: bool = False) -> int:
-    """Return an integer of minor units; floats, strings and booleans are refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{field} must be an integer number of minor units")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{field} must be {'greater than' if positive else 'at least'} zero")
-    return value

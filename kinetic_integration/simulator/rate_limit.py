@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from ._auth import decode_basic
-from ._json import json_response
 from .base import Handler
+from .payment_engine_documents import error
 
 #: The documented limit of the default key.
 DEFAULT_LIMIT = 45
@@ -63,6 +63,6 @@ class KeyRateLimit:
         retry = self.retry_after(api_key, time.monotonic())
         if retry is None:
             return await handler(request)
-        response = json_response({"error": "API rate limit exceeded", "errorcode": 0}, status=429)
+        response = error("API rate limit exceeded", 0, 429)
         response.headers["Retry-After"] = str(retry)
         return response

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .card import MASKED_PAN_STARS
-from .device import SimTransaction
+from .transaction import SimTransaction
 
 _LINE = 30
 _ENTRY = {"tap": "CONTACTLESS", "insert": "CHIP", "swipe": "SWIPED", "keyed": "KEYED"}

@@ -17,7 +17,6 @@ from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..models.common import TerminalKind
 from .device import Device, SimTransaction, Step
 
 if TYPE_CHECKING:
@@ -37,20 +36,6 @@ ASSETS = {
     "app.css": "text/css",
 }
 
-_KIND_LABEL = {
-    TerminalKind.KINETIC_GO: "Kinetic Go 2",
-    TerminalKind.DEVICE_SERVICE: "DeviceService · Castles MP200",
-    TerminalKind.PAYMENT_ENGINE: "Payment Engine",
-}
-#: The currency each kind's simulator works in (its receipts and EMV tags say GBP; the
-#: USAePay engine is a US gateway).
-_CURRENCY = {
-    TerminalKind.KINETIC_GO: ("GBP", "£"),
-    TerminalKind.DEVICE_SERVICE: ("GBP", "£"),
-    TerminalKind.PAYMENT_ENGINE: ("USD", "$"),
-}
-#: Kinds whose API can print (the others have no print call, so no printer to show).
-_PRINTING_KINDS = frozenset({TerminalKind.KINETIC_GO})
 #: 13 to 19 digits, possibly grouped by single spaces or dashes: a card number.
 _PAN = re.compile(r"(?<![\d*])\d(?:[ -]?\d){12,18}(?!\d)")
 
@@ -148,13 +133,12 @@ def ui_state(sim: BaseSimulator) -> dict[str, Any]:
     "offline_approval"}}]}``. ``screen`` keeps a result up for :data:`RESULT_HOLD` s;
     ``device_screen`` is the device's own. ``jobs`` are the last :data:`MAX_JOBS`.
     """
-    kind = TerminalKind(sim.kind)
-    currency, symbol = _CURRENCY[kind]
+    currency, symbol = sim.currency
     printer = sim.printer
     jobs = printer.jobs[-MAX_JOBS:]
     return {
-        "kind": str(kind),
-        "kind_label": _KIND_LABEL[kind],
+        "kind": str(sim.kind),
+        "kind_label": sim.label,
         "name": sim.name,
         "serial": sim.serial,
         "host": sim.host,
@@ -163,7 +147,7 @@ def ui_state(sim: BaseSimulator) -> dict[str, Any]:
         "currency": currency,
         "cable": {"connected": sim.cable_connected},
         "printer": {
-            "present": kind in _PRINTING_KINDS and printer.present,
+            "present": sim.prints and printer.present,
             "paper": printer.paper,
             "jobs_total": len(printer.jobs),
             "jobs": [[mask_pans(line) for line in job] for job in jobs],

@@ -1,25 +1,31 @@
 """The Terminal facade: one object over the three terminal APIs.
 
 This package is the only place in the library that knows the kinds differ; callers
-ask :meth:`Terminal.supports` and get :class:`UnsupportedOperationError` otherwise.
+ask :meth:`Terminal.supports` (and get :class:`UnsupportedOperationError` otherwise) for
+what a terminal can do, and :func:`kind_facts` for what a kind is.
 """
 
-from .base import (
-    Capability,
-    Operation,
-    PreviousAttempt,
-    Terminal,
-    TerminalConfig,
-    TransactionListener,
-)
+from .base import Terminal
+from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
-from .kinds import KINDS, KindFacts, kind_facts, local_kind_for_port
+from .kinds import (
+    DEFAULT_KIND,
+    KINDS,
+    LOCAL_KINDS,
+    KindFacts,
+    kind_facts,
+    local_kind_for_port,
+    local_kinds_by_port,
+)
 from .kinetic_go import KineticGoTerminal
+from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
 
 __all__ = [
+    "DEFAULT_KIND",
     "KINDS",
+    "LOCAL_KINDS",
     "Capability",
     "DeviceServiceTerminal",
     "KindFacts",
@@ -33,4 +39,5 @@ __all__ = [
     "create_terminal",
     "kind_facts",
     "local_kind_for_port",
+    "local_kinds_by_port",
 ]

@@ -22,7 +22,9 @@ from ..clients.device_service import (
 )
 from ..errors import KineticDeviceBusyError, KineticError, KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction
-from .base import Capability, Operation, Terminal, TerminalConfig, resolve_host
+from .base import Terminal, resolve_host
+from .config import Capability, TerminalConfig
+from .operation import Operation
 
 #: Extra time for one lookup beyond what is left: the service may hold it until the
 #: status settles, and a lookup cut short teaches us nothing.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import aiohttp
 
 from ..models.common import TerminalKind
-from .base import Terminal, TerminalConfig
+from .base import Terminal
+from .config import TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .kinetic_go import KineticGoTerminal
 from .payment_engine import PaymentEngineTerminal

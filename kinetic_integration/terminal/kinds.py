@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..clients.device_service import DEFAULT_PORT as DEVICE_SERVICE_PORT
+from ..clients.kinetic_go import DEFAULT_PORT as KINETIC_GO_PORT
 from ..clients.payment_engine import PRODUCTION_URL, SANDBOX_URL
 from ..models.common import TerminalKind
 
@@ -47,7 +49,7 @@ KINETIC_GO = KindFacts(
     manufacturer="Kinetic",
     model="Kinetic Go 2",
     cloud=False,
-    default_port=8080,
+    default_port=KINETIC_GO_PORT,
     has_serial=True,
     credentials=("username", "password"),
 )
@@ -57,7 +59,7 @@ DEVICE_SERVICE = KindFacts(
     manufacturer="Castles Technology",
     model="MP200 (DeviceService)",
     cloud=False,
-    default_port=8526,
+    default_port=DEVICE_SERVICE_PORT,
     has_serial=False,
     credentials=("username", "password"),
 )
@@ -78,6 +80,9 @@ KINDS: Mapping[TerminalKind, KindFacts] = MappingProxyType(
     {facts.kind: facts for facts in (KINETIC_GO, DEVICE_SERVICE, PAYMENT_ENGINE)}
 )
 LOCAL_KINDS: tuple[KindFacts, ...] = tuple(facts for facts in KINDS.values() if not facts.cloud)
+#: The kind a Kinetic-family device is when it does not say (an announcement or an
+#: advertisement without a kind): the family's own terminal.
+DEFAULT_KIND = TerminalKind.KINETIC_GO
 
 
 def kind_facts(kind: TerminalKind | str) -> KindFacts:
@@ -91,3 +96,10 @@ def local_kind_for_port(port: int) -> TerminalKind | None:
         if facts.default_port == port:
             return facts.kind
     return None
+
+
+def local_kinds_by_port(port: int) -> tuple[TerminalKind, ...]:
+    """Return the local kinds in the order to try at ``port``: its default kind first."""
+    return tuple(
+        facts.kind for facts in sorted(LOCAL_KINDS, key=lambda facts: facts.default_port != port)
+    )

@@ -30,7 +30,9 @@ from ..models.common import (
 )
 from ..models.kinetic_go import GoDevice
 from ..receipts import receipt_lines
-from .base import Capability, Operation, Terminal, TerminalConfig
+from .base import Terminal
+from .config import Capability, TerminalConfig
+from .operation import Operation
 from .pacing import NearResults
 
 #: Printer geometry for plain text: dots per line at the font size we use.

@@ -50,7 +50,9 @@ from ..models.payment_engine import (
     PayRequestParams,
     PeTransaction,
 )
-from .base import Capability, Operation, Terminal, TerminalConfig
+from .base import Terminal
+from .config import Capability, TerminalConfig
+from .operation import Operation
 from .pacing import NearResults
 
 #: Fields the caller sets through the facade itself, not as pass-through.

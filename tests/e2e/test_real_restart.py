@@ -5,7 +5,7 @@ Issue 18's regression tests "with real Home Assistant restarts": a ``hass`` proc
 their own loopback addresses, and an automation in ``configuration.yaml`` that keeps
 every ``kinetic_transaction_completed`` it sees in an ``input_text`` (empty at each
 start). What the automation saw is what a restaurant's automations would have seen; the
-journal is read from ``.storage/kinetic.journal`` as Home Assistant left it on disk.
+journal is read from ``.storage/kinetic_journal.db`` as Home Assistant left it on disk.
 
 1. An approved Kinetic Go sale, Home Assistant stopped the moment the terminal reaches
    the result: after the restart the automation sees it (``recovered``), once.
@@ -27,8 +27,10 @@ import contextlib
 import json
 import re
 import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -182,9 +184,15 @@ class World:
 
     def journal(self) -> dict[str, dict[str, Any]]:
         """The journal as stored on disk, by reference."""
-        path = self.config_dir / ".storage" / "kinetic.journal"
-        records = json.loads(path.read_text(encoding="utf-8"))["data"]["records"]
-        return {record["reference"]: record for record in records}
+        path = self.config_dir / ".storage" / "kinetic_journal.db"
+        # Read-only, as another process: what is committed (WAL included) is there.
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM intents").fetchall()
+        return {
+            row["reference"]: {**dict(row), "details": json.loads(row["details"] or "{}")}
+            for row in rows
+        }
 
     async def seen(self) -> list[str]:
         """What the automation saw since Home Assistant started: "reference|result|recovered"."""

@@ -28,7 +28,9 @@ from kinetic_integration.models import (
     TerminalKind,
     TransactionResult,
     TransactionType,
+    _coerce,
 )
+from kinetic_integration.models._wire import from_wire, wire, wire_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET_FIELDS = ("track2", "pin_block", "ksn", "tags", "online_request", "online_response")
@@ -417,3 +419,44 @@ def test_pay_request_params_serialise_every_parameter() -> None:
 def test_pay_request_params_rejected_before_sending(params: PayRequestParams) -> None:
     with pytest.raises(KineticInputError):
         params.to_json()
+
+
+def _card(value: Any) -> dict[str, str]:
+    return value if isinstance(value, dict) else {}
+
+
+@wire_model
+class _SharedKey:
+    """Two fields read from one key, as the Payment Engine card is."""
+
+    number: str | None = wire("card", _card, default=None, pick=lambda card: card.get("n"))
+    kind: str | None = wire("card", _card, default=None, pick=lambda card: card.get("k"))
+
+
+def test_fields_sharing_a_key_read_it_once_each() -> None:
+    assert from_wire(_SharedKey, {"card": {"n": "1", "k": "visa"}}, "card") == _SharedKey(
+        number="1", kind="visa"
+    )
+    # A missing key leaves every field at its default (defaults are never validated).
+    assert from_wire(_SharedKey, {}, "card") == _SharedKey()
+
+
+def test_fields_sharing_a_key_must_share_its_validator() -> None:
+    @wire_model
+    class Clash:
+        text: str | None = wire("k", _coerce.lenient_str, default=None)
+        number: int | None = wire("k", _coerce.lenient_int, default=None)
+
+    with pytest.raises(TypeError, match="Clash: fields sharing 'k' need one validator"):
+        from_wire(Clash, {"k": "1"}, "clash")
+
+
+def test_a_required_field_is_a_required_key() -> None:
+    with pytest.raises(KineticInvalidResponseError) as caught:
+        DsOfflineCount.from_dict({"storedRecords": 1})
+    assert str(caught.value) == (
+        "Unexpected DeviceService offline count: required key not provided @ data['offlineCount']"
+    )
+    assert DsOfflineCount.from_dict({"offlineCount": "3"}) == DsOfflineCount(
+        offline_count=3, stored_records=0
+    )

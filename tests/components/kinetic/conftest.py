@@ -7,6 +7,7 @@ loop and stopped at teardown; nothing of our library is mocked.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -20,6 +21,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.kinetic import discovery
+from custom_components.kinetic import journal as ha_journal
 from custom_components.kinetic.const import (
     CONF_API_KEY,
     CONF_BASE_URL,
@@ -54,6 +56,14 @@ def announcements_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never bind the real announcement port: listen on loopback, ephemeral port."""
     monkeypatch.setattr(discovery, "ANNOUNCE_BIND", "127.0.0.1")
     monkeypatch.setattr(discovery, "ANNOUNCE_PORT", 0)
+
+
+@pytest.fixture(autouse=True)
+def journal_in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Give every test its own journal file (the harness shares one config directory)."""
+    path = tmp_path / ha_journal.JOURNAL_FILE
+    monkeypatch.setattr(ha_journal, "journal_path", lambda _hass: path)
+    return path
 
 
 @pytest.fixture

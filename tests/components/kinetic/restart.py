@@ -21,7 +21,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kinetic.const import DATA_JOURNAL
+from custom_components.kinetic.data import DATA_JOURNAL
 from custom_components.kinetic.journal import HomeAssistantJournal
 from kinetic_integration.journal import JournalState
 

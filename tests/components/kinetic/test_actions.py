@@ -145,7 +145,7 @@ async def test_send_offline_transactions(
     """A DeviceService sends its stored transactions on request."""
     await setup_entry(hass, ds_entry)
     await act(hass, "send_offline_transactions", ds_entry, response=False)
-    status = await ds_entry.runtime_data.terminal.status()
+    status = await ds_entry.runtime_data.coordinator.terminal.status()
     assert status.offline_count in (0, None)
 
 

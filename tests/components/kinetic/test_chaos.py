@@ -30,7 +30,7 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kinetic import terminal as terminal_module
-from custom_components.kinetic.const import DATA_JOURNAL
+from custom_components.kinetic.data import DATA_JOURNAL
 from custom_components.kinetic.journal import HomeAssistantJournal
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED
 from kinetic_integration.journal import JournalState

@@ -481,7 +481,7 @@ async def test_reconfigure_payment_engine(
 async def test_options(hass: HomeAssistant, go_entry: MockConfigEntry) -> None:
     """The per-sale cap is checked, saved as an exact decimal string, and applied."""
     await setup_entry(hass, go_entry)
-    assert str(go_entry.runtime_data.terminal.max_amount) == "500.00"
+    assert str(go_entry.runtime_data.coordinator.terminal.max_amount) == "500.00"
     result = await hass.config_entries.options.async_init(go_entry.entry_id)
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(
@@ -494,7 +494,7 @@ async def test_options(hass: HomeAssistant, go_entry: MockConfigEntry) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert go_entry.options == {CONF_MAX_AMOUNT: "250.50"}
-    assert str(go_entry.runtime_data.terminal.max_amount) == "250.50"
+    assert str(go_entry.runtime_data.coordinator.terminal.max_amount) == "250.50"
 
 
 async def test_integration_discovery_without_serial(

@@ -126,7 +126,7 @@ async def test_transaction_in_progress(hass: HomeAssistant, loopback: None) -> N
         )
         entry.add_to_hass(hass)
         await setup_entry(hass, entry)
-        coordinator = entry.runtime_data
+        coordinator = entry.runtime_data.coordinator
         assert coordinator.update_interval == IDLE_INTERVAL
         assert _state(hass, f"sensor.{GO}_last_transaction_result") == "unknown"
 
@@ -193,7 +193,7 @@ async def test_device_service_busy_keeps_counts(hass: HomeAssistant, loopback: N
         )
         entry.add_to_hass(hass)
         await setup_entry(hass, entry)
-        coordinator = entry.runtime_data
+        coordinator = entry.runtime_data.coordinator
         assert _state(hass, "sensor.reader_offline_transactions") == "0"
 
         # Not a Home Assistant task: the poll below waits for those, and the sale waits

@@ -27,7 +27,7 @@ async def test_diagnostics_kinetic_go(
 ) -> None:
     """A finished sale is in the diagnostics without its card data."""
     await setup_entry(hass, go_entry)
-    coordinator = go_entry.runtime_data
+    coordinator = go_entry.runtime_data.coordinator
     terminal = coordinator.terminal
     txn = await terminal.sale(Decimal("7.00"), reference="diag-1", timeout=10)
     assert txn.masked_pan

@@ -18,7 +18,8 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kinetic import payments as payments_module
-from custom_components.kinetic.const import CONF_MAX_AMOUNT, DATA_JOURNAL, DOMAIN
+from custom_components.kinetic.const import CONF_MAX_AMOUNT, DOMAIN
+from custom_components.kinetic.data import DATA_JOURNAL
 from custom_components.kinetic.journal import HomeAssistantJournal
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED
 from kinetic_integration.clients.kinetic_go import KineticGoClient
@@ -353,7 +354,7 @@ async def test_running_sale_blocks_the_same_table(
     with pytest.raises(ServiceValidationError) as err:
         await sale(hass, go_entry, amount="11.00", table="3")
     assert err.value.translation_key == "duplicate_table"
-    await until_sent(hass, first["reference"])
+    await until_sent(hass, first["reference"], go_sim)
     with pytest.raises(HomeAssistantError) as busy:
         await sale(hass, go_entry, amount="11.00", table="4")
     assert busy.value.translation_key == "unresolved_transaction"
@@ -362,14 +363,23 @@ async def test_running_sale_blocks_the_same_table(
     assert len(go_sim.charges()) == 1
 
 
-async def until_sent(hass: HomeAssistant, reference: str) -> None:
-    """Wait until the journal says ``reference`` was sent."""
+async def until_sent(hass: HomeAssistant, reference: str, sim: Any, requests: int = 1) -> None:
+    """Wait until the journal says ``reference`` was sent and the terminal received it.
+
+    The journal says ``sent`` just before the request leaves (its write is committed
+    first), so a test that stops Home Assistant "after the sale went out" also waits for
+    the simulator to count ``requests`` money-moving requests.
+    """
     for _ in range(500):
         record = await journal(hass).get(reference)
-        if record is not None and record.state is JournalState.SENT:
+        if (
+            record is not None
+            and record.state is JournalState.SENT
+            and sim.money_requests() >= requests
+        ):
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"{reference} never sent")
+    raise AssertionError(f"{reference} never reached the terminal")
 
 
 async def test_reload_in_the_middle_recovers(
@@ -381,7 +391,7 @@ async def test_reload_in_the_middle_recovers(
         device.customer_delay = 0
     events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
     answer = await sale(hass, go_entry, amount="25.00", table="8", wait=False)
-    await until_sent(hass, answer["reference"])
+    await until_sent(hass, answer["reference"], go_sim)
     reload = hass.async_create_task(hass.config_entries.async_reload(go_entry.entry_id))
     await go_sim.customer("present")
     assert await reload
@@ -410,7 +420,7 @@ async def test_interrupted_wait_raises(
             break
         await asyncio.sleep(0.01)
     reference = journal(hass).records()[0].reference
-    await until_sent(hass, reference)
+    await until_sent(hass, reference, go_sim)
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     with pytest.raises(HomeAssistantError) as err:
         await waiting
@@ -433,7 +443,7 @@ async def test_unknown_outcome_raises_a_repair_issue(
     """An outcome that stays unknown is a repair issue; confirming it frees the terminal."""
     monkeypatch.setattr(payments_module, "STARTUP_RECOVERY_TIMEOUT", 0.5)
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     # Home Assistant stopped right after writing "sent": the terminal never heard of it.
     now = datetime.now(UTC)
@@ -540,7 +550,7 @@ async def test_setup_frees_records_never_sent(
 ) -> None:
     """An intent written but never sent is freed at setup, never sent then."""
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     now = datetime.now(UTC)
     await journal(hass).begin(
@@ -585,7 +595,7 @@ async def test_unknown_outcome_is_asked_again_later(
     """A later poll finds the outcome: the record is closed, the issue goes, the event fires."""
     monkeypatch.setattr(payments_module, "STARTUP_RECOVERY_TIMEOUT", 0.5)
     await setup_entry(hass, go_entry)
-    identity = go_entry.runtime_data.terminal.identity
+    identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     now = datetime.now(UTC)
     reference = "late-0001"

@@ -20,7 +20,7 @@ async def test_status_poll_out_of_budget_keeps_the_last_status(
     hass: HomeAssistant, pe_sim: PaymentEngineSimulator, pe_entry: MockConfigEntry
 ) -> None:
     await setup_entry(hass, pe_entry)
-    coordinator = pe_entry.runtime_data
+    coordinator = pe_entry.runtime_data.coordinator
     before = coordinator.data
     assert hass.states.get("sensor.counter_screen") is not None
     screen = hass.states.get("sensor.counter_screen")

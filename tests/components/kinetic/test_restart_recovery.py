@@ -188,7 +188,7 @@ async def test_payment_engine_lost_create_answer_is_found_after_a_stop(
     pe_sim.inject("drop_after_accept", path=PE_CREATE)
     answer = await sale(hass, pe_entry, amount="22.00", table="9", wait=False)
     reference = answer["reference"]
-    await until_sent(hass, reference)
+    await until_sent(hass, reference, pe_sim)
     await restart(hass, [pe_entry])
 
     record = await journal(hass).get(reference)
@@ -218,7 +218,7 @@ async def test_payment_engine_lost_create_answer_says_what_to_check(
     pe_sim.inject("drop_after_accept", path=PE_CREATE)
     answer = await sale(hass, pe_entry, amount="22.00", wait=False)
     reference = answer["reference"]
-    await until_sent(hass, reference)
+    await until_sent(hass, reference, pe_sim)
     await restart(hass, [pe_entry])
 
     record = await journal(hass).get(reference)

@@ -16,7 +16,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.kinetic.const import DATA_JOURNAL, DOMAIN
+from custom_components.kinetic.const import DOMAIN
+from custom_components.kinetic.data import DATA_JOURNAL
 from custom_components.kinetic.journal import HomeAssistantJournal
 from custom_components.kinetic.sensor import sales_today
 from kinetic_integration.journal import JournalRecord, JournalState
@@ -189,7 +190,7 @@ async def test_unconfirmed_outcomes_are_not_counted(
     await journal.begin(
         JournalRecord(
             reference="open-0001",
-            terminal=front.runtime_data.terminal.identity,
+            terminal=front.runtime_data.coordinator.terminal.identity,
             type=TransactionType.SALE,
             amount="6.00",
             state=JournalState.PENDING,
@@ -199,7 +200,7 @@ async def test_unconfirmed_outcomes_are_not_counted(
         )
     )
     await journal.update("open-0001", state=JournalState.SENT, claim="c")
-    await front.runtime_data.async_refresh()
+    await front.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     state = hass.states.get(FRONT)
     assert state is not None

@@ -14,7 +14,7 @@ from kinetic_integration.discovery import (
     DiscoveredTerminal,
     DiscoverySource,
 )
-from kinetic_integration.discovery.announcements import parse_announcement
+from kinetic_integration.discovery.announcements import AnnouncementError, parse_announcement
 from kinetic_integration.models.common import TerminalKind
 from kinetic_integration.simulator import KineticGoSimulator
 from kinetic_integration.simulator.advertise_udp import UdpAnnouncer
@@ -32,6 +32,8 @@ JUNK: list[bytes] = [
     b'{"id": "KG2X", "address": "999.1.1.1"}',
     b'{"id": "KG2X", "address": "192.0.2.1:99999"}',
     b'{"id": "KG2X", "kind": "toaster"}',
+    # A cloud kind has no default port: an announcement of one must name its port.
+    b'{"id": "PE1", "kind": "payment-engine"}',
     b'{"id": "KG2X", "battery": "full"}',
     b'{"id": "KG2X", "port": true}',
     b'{"name": "' + b"n" * 5000 + b'"}',
@@ -120,6 +122,20 @@ def test_parse_accepts_the_documented_shapes() -> None:
     assert (ds.kind, ds.port) == (TerminalKind.DEVICE_SERVICE, 8526)
     odd = parse_announcement(b'{"id": "S2", "battery": {"percentage": 250}}', "127.0.0.9", now=1.0)
     assert odd.battery == Battery(percentage=None, charging=None)
+
+
+def test_local_kinds_default_to_their_port_and_a_cloud_kind_needs_one() -> None:
+    for kind, port in ((TerminalKind.KINETIC_GO, 8080), (TerminalKind.DEVICE_SERVICE, 8526)):
+        sighting = parse_announcement(
+            json.dumps({"id": "S3", "kind": str(kind)}).encode(), "127.0.0.9", now=1.0
+        )
+        assert (sighting.kind, sighting.port) == (kind, port)
+    with pytest.raises(AnnouncementError, match="no port"):
+        parse_announcement(b'{"id": "PE1", "kind": "payment-engine"}', "127.0.0.9", now=1.0)
+    cloud = parse_announcement(
+        b'{"id": "PE1", "kind": "payment-engine", "port": 8443}', "127.0.0.9", now=1.0
+    )
+    assert (cloud.kind, cloud.port) == (TerminalKind.PAYMENT_ENGINE, 8443)
 
 
 async def test_a_failing_consumer_does_not_stop_the_listener() -> None:

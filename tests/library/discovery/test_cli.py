@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from kinetic_integration.discovery.cli import add_discover_parser, run_discover
+from kinetic_integration.cli.discover import add_discover_parser, run_discover
 from kinetic_integration.simulator import DeviceServiceSimulator, KineticGoSimulator
 from kinetic_integration.simulator.advertise_udp import UdpAnnouncer
 from tests.library.discovery.helpers import free_udp_port, wait_until

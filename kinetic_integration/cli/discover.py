@@ -1,4 +1,4 @@
-"""The ``kinetic discover`` subcommand (wired into the main CLI by ``cli.py``)."""
+"""``kinetic discover``: find terminals by zeroconf, UDP announcements and an opt-in sweep."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import asyncio
 import json
 from typing import IO, Any
 
-from kinetic_integration.discovery.announcements import DEFAULT_ANNOUNCE_PORT
-from kinetic_integration.discovery.discovery import DEFAULT_STALE_AFTER, Discovery
-from kinetic_integration.discovery.models import DiscoveredTerminal, DiscoveryEvent
-from kinetic_integration.discovery.sweep import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_HOST_TIMEOUT,
+from ..discovery import (
+    DEFAULT_ANNOUNCE_PORT,
     DEFAULT_SWEEP_PORTS,
+    DiscoveredTerminal,
+    Discovery,
+    DiscoveryEvent,
     sweep_targets,
 )
+from ..discovery.discovery import DEFAULT_STALE_AFTER
+from ..discovery.sweep import DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT
 
 DEFAULT_LISTEN_SECONDS = 4.0
 
@@ -64,7 +65,7 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         "--ports",
         type=_ports,
         default=list(DEFAULT_SWEEP_PORTS),
-        help="ports to sweep (default 8080,8526)",
+        help=f"ports to sweep (default {','.join(map(str, DEFAULT_SWEEP_PORTS))})",
     )
     parser.add_argument(
         "--timeout",

@@ -1,0 +1,300 @@
+"""B6 journal at scale: a sale's journal cost and bytes with 0, 10,000 and 36,000 records.
+
+One real Home Assistant in this process, one ``HomeAssistantJournal`` per size, each in a
+directory of its own on the same disk, filled beforehand with records shaped like ours (a
+venue's 400 a day, spread over the days the size covers; four terminals). Sales run
+interleaved, one on each journal in turn, so every size sees the same machine at the
+same moment. A sale is the journal work of one ``kinetic.start_sale`` in the order the
+integration does it: the duplicate check (staged details and the records at hand), the
+lookup and the intent, "sent", the result, the lookup of the record, the card details,
+"announced", then Sales today summed again. Its cost is wall time; its bytes are this
+process's ``/proc/self/io`` counters across it: ``write_bytes`` (pages dirtied for the
+disk, a partly written page counts whole) and ``wchar`` (bytes handed to write calls).
+
+Startup: ``async_load`` of a journal with 36,000 records, five times (each a new journal
+on the same file, as a restart is); the slowest is the figure. Before: the same records in a
+``Store`` file (the journal up to this release), its load (read and parse) and its cost
+per sale, which was five saves of the whole file (the same writes, each one atomic and
+fsynced); and the first start's migration of that file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from custom_components.kinetic.journal import ANNOUNCED, HomeAssistantJournal
+from custom_components.kinetic.journal_legacy import LEGACY_KEY, LEGACY_VERSION, record_from_json
+from custom_components.kinetic.sensor import sales_today
+from kinetic_integration.journal import JournalRecord, JournalState, SqliteJournal
+from kinetic_integration.models.common import TransactionResult, TransactionType
+
+from .common import percentile
+from .hass_env import home_assistant
+
+PER_DAY = 400
+TERMINALS = ("device-service:127.0.6.1:8526", "kinetic-go:KG2B6000001", "kinetic-go:KG2B6000002")
+SELLER = "kinetic-go:KG2B6SELLER"
+#: The writes of one sale in the Store journal: intent, sent, result, card details, announced.
+STORE_SAVES_PER_SALE = 5
+#: Startups measured (each a new journal on the largest file); the slowest is the figure.
+STARTUPS = 5
+
+
+def _history(count: int) -> Iterator[tuple[JournalRecord, dict[str, Any]]]:
+    """``count`` finished sales, ``PER_DAY`` a day back from now, announced."""
+    now = datetime.now(UTC)
+    for index in range(count):
+        at = now - timedelta(days=index / PER_DAY, seconds=30)
+        terminal = (*TERMINALS, SELLER)[index % 4]
+        yield (
+            JournalRecord(
+                reference=f"hist-{index:06d}-{secrets.token_hex(4)}",
+                terminal=terminal,
+                type=TransactionType.SALE,
+                amount=f"{10 + index % 90}.{index % 100:02d}",
+                state=JournalState.FINAL,
+                result=TransactionResult.APPROVED,
+                terminal_id=f"T{index:08d}",
+                message="Approved",
+                created_at=at - timedelta(seconds=20),
+                updated_at=at,
+                claim=secrets.token_hex(16),
+            ),
+            {
+                "entry_id": "01JBENCHENTRY000000000000",
+                "table": str(index % 40),
+                "order_id": f"order-{index}",
+                "masked_pan": "************1111",
+                "card_network": "Visa",
+                "entry_mode": "contactless",
+                "auth_code": f"{index % 1000000:06d}",
+                "tip": "1.00",
+                ANNOUNCED: True,
+            },
+        )
+
+
+def _store_json(record: JournalRecord, details: dict[str, Any]) -> dict[str, Any]:
+    """One record as the Store journal saved it."""
+    return {
+        "reference": record.reference,
+        "terminal": record.terminal,
+        "amount": record.amount,
+        "terminal_id": record.terminal_id,
+        "message": record.message,
+        "claim": record.claim,
+        "answered_error": record.answered_error,
+        "type": record.type.value,
+        "state": record.state.value,
+        "result": record.result.value if record.result else None,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        "details": details,
+    }
+
+
+def _io() -> tuple[int, int]:
+    with open("/proc/self/io", encoding="ascii") as io:
+        fields = dict(line.split(": ") for line in io.read().splitlines())
+    return int(fields["write_bytes"]), int(fields["wchar"])
+
+
+class _Size:
+    """One journal of one size and what its sales measured."""
+
+    def __init__(self, records: int, journal: HomeAssistantJournal) -> None:
+        self.records = records
+        self.journal = journal
+        self.seconds: list[float] = []
+        self.write_bytes = 0
+        self.wchar = 0
+
+
+async def _sale(journal: HomeAssistantJournal, number: int) -> None:
+    """Do the journal work of one sale, in the integration's order."""
+    reference = f"b6-{number}-{secrets.token_hex(4)}"
+    # The duplicate check reads what is staged and at hand, then stages this sale.
+    for record in journal.records():
+        journal.details(record.reference).get("table")
+    journal.stage(reference, {"table": "12", "entry_id": "01JBENCHENTRY000000000000"})
+    assert await journal.get(reference) is None
+    claim = secrets.token_hex(16)
+    now = datetime.now(UTC)
+    record = JournalRecord(
+        reference=reference,
+        terminal=SELLER,
+        type=TransactionType.SALE,
+        amount="12.50",
+        state=JournalState.PENDING,
+        created_at=now,
+        updated_at=now,
+        claim=claim,
+    )
+    await journal.begin(record)
+    await journal.update(
+        reference, state=JournalState.SENT, claim=claim, expect_states=(JournalState.PENDING,)
+    )
+    await journal.update(
+        reference,
+        state=JournalState.FINAL,
+        result=TransactionResult.APPROVED,
+        terminal_id=f"T-{number}",
+        message="Approved",
+    )
+    journal.unstage(reference)
+    await journal.get(reference)
+    await journal.async_set_details(
+        reference,
+        {"masked_pan": "************1111", "card_network": "Visa", "auth_code": "123456"},
+    )
+    await journal.async_set_details(reference, {ANNOUNCED: True})
+    sales_today(
+        journal.records(), journal.details, terminal=SELLER, since=dt_util.start_of_local_day()
+    )
+
+
+async def _fill(path: Path, count: int) -> None:
+    database = SqliteJournal(path, wal=True, flags=(ANNOUNCED,))
+    history = list(_history(count))
+    for start in range(0, len(history), 5000):
+        await database.merge(history[start : start + 5000])
+    await database.close()
+
+
+async def _store_sale_cost(hass: HomeAssistant, store: Store[dict[str, Any]], data: Any) -> float:
+    """Five saves of the whole file, as one sale did to the Store journal; seconds."""
+    started = time.perf_counter()
+    for _ in range(STORE_SAVES_PER_SALE):
+        # The Store journal built its dicts anew for every save.
+        await store.async_save({"records": [dict(item) for item in data["records"]]})
+    return time.perf_counter() - started
+
+
+async def _before(hass: HomeAssistant, count: int, sales: int) -> dict[str, Any]:
+    """Measure the Store journal with ``count`` records: its load, a sale's saves."""
+    store: Store[dict[str, Any]] = Store(
+        hass, LEGACY_VERSION, LEGACY_KEY, private=True, atomic_writes=True
+    )
+    data = {"records": [_store_json(record, details) for record, details in _history(count)]}
+    await store.async_save(data)
+    size = await hass.async_add_executor_job(os.path.getsize, store.path)
+    started = time.perf_counter()
+    loaded = await store.async_load()
+    assert loaded is not None
+    records = [record_from_json(item) for item in loaded["records"]]
+    load_s = time.perf_counter() - started
+    seconds: list[float] = []
+    write_bytes, wchar = _io()
+    for _ in range(sales):
+        seconds.append(await _store_sale_cost(hass, store, data))
+    after = _io()
+    return {
+        "records": len(records),
+        "file_bytes": size,
+        "startup_s": load_s,
+        "sales": sales,
+        "p50_s": percentile(seconds, 50),
+        "p95_s": percentile(seconds, 95),
+        "write_bytes_per_sale": (after[0] - write_bytes) / sales,
+        "wchar_per_sale": (after[1] - wchar) / sales,
+    }
+
+
+async def _migration(hass: HomeAssistant, directory: Path) -> dict[str, Any]:
+    """Start with the Store file of ``_before`` still there: it moves in."""
+    started = time.perf_counter()
+    journal = HomeAssistantJournal(hass, path=directory / "migrated.db")
+    await journal.async_load()
+    elapsed = time.perf_counter() - started
+    moved = await journal.database.load(created_since=datetime.now(UTC) - timedelta(days=100))
+    await journal.database.close()
+    return {"seconds": elapsed, "records": len(moved)}
+
+
+async def run(sizes: list[int], sales: int, *, before: bool = True) -> dict[str, Any]:
+    """Measure ``sales`` sales on a journal of each size; startup with the largest."""
+    results: dict[str, Any] = {"sizes": sizes, "sales": sales, "per_day": PER_DAY}
+    with tempfile.TemporaryDirectory(prefix="kinetic-b6-") as tmp:
+        root = Path(tmp)
+        (root / "config").mkdir()
+        for count in sizes:
+            await _fill(root / f"journal-{count}.db", count)
+        async with home_assistant(str(root / "config")) as (hass, blocking):
+            largest = max(sizes)
+            loads: list[float] = []
+            for _ in range(STARTUPS):
+                started = time.perf_counter()
+                startup = HomeAssistantJournal(hass, path=root / f"journal-{largest}.db")
+                await startup.async_load()
+                loads.append(time.perf_counter() - started)
+                at_hand = len(startup.records())
+                await hass.async_block_till_done(wait_background_tasks=True)
+                await startup.database.close()
+            results["startup"] = {
+                "records": largest,
+                "seconds": percentile(loads, 50),
+                "first_s": loads[0],
+                "max_s": max(loads),
+                "loads": len(loads),
+                "at_hand": at_hand,
+            }
+            journals = []
+            for count in sizes:
+                journal = HomeAssistantJournal(hass, path=root / f"journal-{count}.db")
+                await journal.async_load()
+                journals.append(_Size(count, journal))
+            await hass.async_block_till_done(wait_background_tasks=True)
+            for number in range(sales + 5):
+                for size in journals:
+                    io_before = _io()
+                    begun = time.perf_counter()
+                    await _sale(size.journal, number)
+                    elapsed = time.perf_counter() - begun
+                    io_after = _io()
+                    if number < 5:
+                        continue  # warm-up: imports, first queries, page cache
+                    size.seconds.append(elapsed)
+                    size.write_bytes += io_after[0] - io_before[0]
+                    size.wchar += io_after[1] - io_before[1]
+            results["journals"] = {
+                str(size.records): {
+                    "p50_s": percentile(size.seconds, 50),
+                    "p95_s": percentile(size.seconds, 95),
+                    "write_bytes_per_sale": size.write_bytes / len(size.seconds),
+                    "wchar_per_sale": size.wchar / len(size.seconds),
+                    "file_bytes": (root / f"journal-{size.records}.db").stat().st_size,
+                }
+                for size in journals
+            }
+            for size in journals:
+                await size.journal.database.close()
+            if before:
+                results["store_before"] = await _before(hass, largest, max(3, sales // 20))
+                results["migration"] = await _migration(hass, root)
+            results["blocking_calls"] = blocking.count
+    base = results["journals"][str(sizes[0])]
+    results["ratios"] = {
+        str(count): {
+            "p50": results["journals"][str(count)]["p50_s"] / base["p50_s"],
+            "p95": results["journals"][str(count)]["p95_s"] / base["p95_s"],
+        }
+        for count in sizes
+    }
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(run([0, 10_000], 20)), indent=2))  # noqa: T201

@@ -1,0 +1,94 @@
+"""What became of a transaction, and how it is told: the signal, the actions' answers.
+
+Amounts and times leave as exact text (``"12.30"``, ISO 8601), never as floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kinetic_integration import (
+    JournalRecord,
+    KineticError,
+    Operation,
+    Transaction,
+    TransactionResult,
+    format_amount,
+)
+
+from .const import DOMAIN
+
+
+def transaction_signal(entry_id: str) -> str:
+    """Return the dispatcher signal that carries a finished transaction of one entry."""
+    return f"{DOMAIN}_transaction_{entry_id}"
+
+
+def as_text(value: Decimal | datetime | None) -> str | None:
+    """Return an amount or a time as exact text (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    return value.isoformat()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What became of a transaction: the terminal's answer, or why nothing was charged."""
+
+    operation: Operation
+    transaction: Transaction | None = None
+    error: KineticError | None = None
+    recovered: bool = False
+
+    @property
+    def result(self) -> TransactionResult:
+        """The result; an error before anything was charged counts as ``error``."""
+        if self.transaction is not None:
+            return self.transaction.result
+        return TransactionResult.ERROR if self.error is not None else TransactionResult.UNKNOWN
+
+
+def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
+    """Return the action's answer: the final transaction, with amounts as exact strings."""
+    txn = outcome.transaction
+    assert txn is not None
+    return {
+        "reference": txn.reference,
+        "type": txn.type.value,
+        "result": txn.result.value,
+        "amount": as_text(txn.amount),
+        "tip": as_text(txn.tip),
+        "cashback": as_text(txn.cashback),
+        "total": as_text(txn.total),
+        "auth_code": txn.auth_code,
+        "masked_pan": txn.masked_pan,
+        "card_network": txn.card_network,
+        "entry_mode": txn.entry_mode,
+        "terminal": terminal,
+        "terminal_transaction_id": txn.request_key or txn.terminal_id,
+        "message": txn.message,
+        "started_at": as_text(txn.started_at),
+        "ended_at": as_text(txn.ended_at),
+    }
+
+
+def record_response(record: JournalRecord, details: dict[str, Any]) -> dict[str, Any]:
+    """Return a journal record as the get_transaction action returns it."""
+    return {
+        "reference": record.reference,
+        "terminal": record.terminal,
+        "type": record.type.value,
+        "amount": record.amount,
+        "state": record.state.value,
+        "result": record.result.value if record.result else None,
+        "terminal_transaction_id": record.terminal_id,
+        "message": record.message,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        **{key: value for key, value in details.items() if key != "entry_id"},
+    }

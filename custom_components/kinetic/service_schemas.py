@@ -1,0 +1,86 @@
+"""The payment actions' names, fields and schemas (services.yaml describes them)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import voluptuous as vol
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.helpers import config_validation as cv
+
+from kinetic_integration import ReceiptCopy
+
+SERVICE_START_SALE = "start_sale"
+SERVICE_GET_TRANSACTION = "get_transaction"
+SERVICE_REFUND = "refund"
+SERVICE_REVERSE = "reverse"
+SERVICE_RECONCILE = "reconcile"
+SERVICE_PRINT_RECEIPT = "print_receipt"
+SERVICE_PRINT_TEXT = "print_text"
+SERVICE_SEND_OFFLINE = "send_offline_transactions"
+SERVICE_CANCEL = "cancel"
+
+ATTR_AMOUNT = "amount"
+ATTR_TIP = "tip"
+ATTR_CASHBACK = "cashback"
+ATTR_REFERENCE = "reference"
+ATTR_TABLE = "table"
+ATTR_ORDER_ID = "order_id"
+ATTR_CLERK = "clerk"
+ATTR_DESCRIPTION = "description"
+ATTR_WAIT = "wait"
+ATTR_ALLOW_DUPLICATE = "allow_duplicate"
+ATTR_EXTRA = "payment_engine_fields"
+ATTR_TRANSACTION_ID = "transaction_id"
+ATTR_COPY = "copy"
+ATTR_LINES = "lines"
+
+# Amounts stay as given: the library's parser decides (never a float's guess).
+_AMOUNT = vol.Any(str, int, float, Decimal)
+_TEXT = vol.All(cv.string, vol.Length(min=1, max=64))
+
+START_SALE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): cv.string,
+        vol.Required(ATTR_AMOUNT): _AMOUNT,
+        vol.Optional(ATTR_TIP): _AMOUNT,
+        vol.Optional(ATTR_CASHBACK): _AMOUNT,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_TABLE): _TEXT,
+        vol.Optional(ATTR_ORDER_ID): _TEXT,
+        vol.Optional(ATTR_CLERK): _TEXT,
+        vol.Optional(ATTR_DESCRIPTION): vol.All(cv.string, vol.Length(max=255)),
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+        vol.Optional(ATTR_ALLOW_DUPLICATE, default=False): cv.boolean,
+        vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
+    }
+)
+GET_TRANSACTION_SCHEMA = vol.Schema({vol.Required(ATTR_REFERENCE): cv.string})
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+REFUND_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_AMOUNT): _AMOUNT,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+    }
+)
+REVERSE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_TRANSACTION_ID): cv.string,
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_WAIT, default=True): cv.boolean,
+    }
+)
+RECONCILE_SCHEMA = DEVICE_SCHEMA.extend({vol.Optional(ATTR_WAIT, default=True): cv.boolean})
+PRINT_RECEIPT_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_REFERENCE): cv.string,
+        vol.Optional(ATTR_COPY, default=ReceiptCopy.MERCHANT.value): vol.In(
+            [copy.value for copy in ReceiptCopy]
+        ),
+    }
+)
+PRINT_TEXT_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_LINES): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=200))}
+)
+CANCEL_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_REFERENCE): cv.string})

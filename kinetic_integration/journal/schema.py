@@ -1,0 +1,98 @@
+"""The journal's table: its schema, its columns and the conversion of a row.
+
+Kept apart from the store so that ``sqlite.py`` reads as the rules it enforces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models.common import TransactionResult, TransactionType
+from .record import JournalRecord, JournalState
+
+#: Details as stored: a JSON object of the caller's own.
+Details = dict[str, Any]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS intents (
+    reference TEXT PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    type TEXT NOT NULL,
+    amount TEXT,
+    state TEXT NOT NULL,
+    result TEXT,
+    terminal_id TEXT,
+    message TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    claim TEXT,
+    answered_error TEXT,
+    details TEXT
+);
+-- Only the unresolved records: tiny, and changed only when a record opens or closes.
+CREATE INDEX IF NOT EXISTS intents_unresolved ON intents (terminal)
+    WHERE state IN ('pending', 'sent');
+-- Written once per record (created_at never changes).
+CREATE INDEX IF NOT EXISTS intents_by_creation ON intents (created_at);
+-- Superseded by intents_unresolved (it was rewritten on every change of state).
+DROP INDEX IF EXISTS intents_by_terminal;
+"""
+#: Columns added since the first journals were written (ALTERed in on opening).
+ADDED_COLUMNS = ("claim", "answered_error", "details")
+COLUMNS = (
+    "reference, terminal, type, amount, state, result, terminal_id, message, created_at, "
+    "updated_at, claim, answered_error, details"
+)
+SELECT = f"SELECT {COLUMNS} FROM intents"  # noqa: S608 - constant
+#: Written out (not bound) so that SQLite answers it from the partial index.
+UNRESOLVED = "state IN ('pending', 'sent')"
+
+
+def to_record(row: tuple[Any, ...]) -> JournalRecord:
+    """Read a record from a row of ``SELECT``."""
+    return JournalRecord(
+        reference=row[0],
+        terminal=row[1],
+        type=TransactionType(row[2]),
+        amount=row[3],
+        state=JournalState(row[4]),
+        result=TransactionResult(row[5]) if row[5] else None,
+        terminal_id=row[6],
+        message=row[7],
+        created_at=datetime.fromisoformat(row[8]),
+        updated_at=datetime.fromisoformat(row[9]),
+        claim=row[10],
+        answered_error=row[11],
+    )
+
+
+def to_details(text: str | None) -> Details:
+    """Read the details column (none written: no details)."""
+    loaded = json.loads(text) if text else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def to_row(record: JournalRecord, details: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """Return the values of ``INSERT`` for a record and its details."""
+    return (
+        record.reference,
+        record.terminal,
+        record.type.value,
+        record.amount,
+        record.state.value,
+        record.result.value if record.result else None,
+        record.terminal_id,
+        record.message,
+        # UTC throughout, so that the text of two times compares as the times do.
+        record.created_at.astimezone(UTC).isoformat(),
+        record.updated_at.astimezone(UTC).isoformat(),
+        record.claim,
+        record.answered_error,
+        json.dumps(dict(details), separators=(",", ":")) if details else None,
+    )
+
+
+INSERT = f"INSERT OR REPLACE INTO intents ({COLUMNS}) VALUES ({', '.join('?' * 13)})"  # noqa: S608

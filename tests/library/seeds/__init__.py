@@ -1,0 +1,1 @@
+"""The seed documents' own example bodies, fed to the clients without the simulator."""
