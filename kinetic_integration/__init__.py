@@ -55,6 +55,7 @@ from .journal import (
     abandon,
 )
 from .models import (
+    CardNetwork,
     ReceiptCopy,
     TerminalKind,
     TerminalStatus,
@@ -90,6 +91,7 @@ __all__ = [
     "SANDBOX_URL",
     "AmountAboveCapError",
     "Capability",
+    "CardNetwork",
     "DeviceServiceClient",
     "FieldError",
     "InvalidAmountError",

@@ -11,6 +11,7 @@ from .common import (
 )
 from .device_service import DsOfflineCount, DsStatus, DsTransaction
 from .kinetic_go import GoDevice, GoScreen, GoTransaction, GoTransactionSummary
+from .normalise import CardNetwork
 from .payment_engine import (
     Address,
     AmountDetail,
@@ -24,6 +25,7 @@ from .payment_engine import (
 __all__ = [
     "Address",
     "AmountDetail",
+    "CardNetwork",
     "DsOfflineCount",
     "DsStatus",
     "DsTransaction",

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from .normalise import auth_code as _auth_code
+from .normalise import card_network as _card_network
+from .normalise import mask_pan, money
+
+# mask_pan moved to .normalise; it is still importable from here.
+__all__ = [
+    "ReceiptCopy",
+    "TerminalKind",
+    "TerminalStatus",
+    "Transaction",
+    "TransactionResult",
+    "TransactionType",
+    "mask_pan",
+]
 
 
 class TerminalKind(StrEnum):
@@ -55,23 +69,6 @@ class ReceiptCopy(StrEnum):
     RECONCILIATION = "reconciliation"
 
 
-_FULL_PAN = re.compile(r"[0-9][0-9 .-]{11,}[0-9]")
-
-
-def mask_pan(value: str | None) -> str | None:
-    """Return a masked PAN; a value that looks like a full PAN is masked here.
-
-    Terminals send masked PANs, but a misbehaving one must not make us store a
-    full card number: keep at most the last four digits.
-    """
-    if value is None:
-        return None
-    digits = [c for c in value if c.isdigit()]
-    if _FULL_PAN.fullmatch(value.strip()) and len(digits) >= 12:
-        return "*" * (len(digits) - 4) + "".join(digits[-4:])
-    return value
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transaction:
     """A transaction as any kind of terminal reports it, in one shape.
@@ -106,6 +103,29 @@ class Transaction:
     #: The gateway recognised this as a duplicate of an earlier identical charge and
     #: answered with that one (Payment Engine): no new money moved.
     is_duplicate: bool | None = None
+
+    def __post_init__(self) -> None:
+        """Put the card and money fields in one shape, however the terminal sent them.
+
+        Whoever builds a Transaction (see :mod:`.normalise`): ``masked_pan`` is
+        ``**** 0119``, ``card_network`` a :class:`~.normalise.CardNetwork` value,
+        ``auth_code`` is set only on an approved transaction, and where the amount is
+        known ``tip`` and ``cashback`` are Decimals (0.00 if none) and ``total`` is the
+        terminal's own total, else amount + tip + cashback.
+        """
+        # Frozen: set through object.__setattr__, once, while the instance is being built.
+        parts = money(self.amount, tip=self.tip, cashback=self.cashback, total=self.total)
+        approved = self.result is TransactionResult.APPROVED
+        network = _card_network(self.card_network)
+        for name, value in (
+            ("masked_pan", mask_pan(self.masked_pan)),
+            ("card_network", network.value if network is not None else None),
+            ("auth_code", _auth_code(self.auth_code, approved=approved)),
+            ("tip", parts.tip),
+            ("cashback", parts.cashback),
+            ("total", parts.total),
+        ):
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -50,13 +50,6 @@ class BaseSimulator(SimulatorKnobs):
     """
 
     default_port: ClassVar[int]
-    #: What the virtual terminal page calls this kind of terminal.
-    label: ClassVar[str]
-    #: The currency it works in, code and symbol (the family's receipts and EMV tags
-    #: say GBP).
-    currency: ClassVar[tuple[str, str]] = ("GBP", "£")
-    #: Whether its API has a print call (the page shows a printer only then).
-    prints: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -146,16 +139,6 @@ class BaseSimulator(SimulatorKnobs):
     ) -> None:
         """Stop the server."""
         await self.stop()
-
-    @property
-    def host(self) -> str:
-        """The address the server listens on."""
-        return self._host
-
-    @property
-    def port(self) -> int:
-        """The actual port (after :meth:`start` when 0 was asked for)."""
-        return self._port
 
     @property
     def url(self) -> str:

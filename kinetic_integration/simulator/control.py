@@ -16,14 +16,14 @@ from .transaction import NoCustomerPromptError
 from .ui import ASSETS, asset, ui_state
 
 if TYPE_CHECKING:
-    from .base import BaseSimulator
+    from .knobs import SimulatorKnobs
 
-_SIM_KEY: web.AppKey[BaseSimulator] = web.AppKey("simulator")
+_SIM_KEY: web.AppKey[SimulatorKnobs] = web.AppKey("simulator")
 #: Reboots with downtime outlive the request that asked for them.
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
-def add_control_routes(app: web.Application, sim: BaseSimulator) -> None:
+def add_control_routes(app: web.Application, sim: SimulatorKnobs) -> None:
     """Register ``/_sim/*`` on ``app`` for ``sim``."""
     app[_SIM_KEY] = sim
     app.router.add_get("/_sim/state", _state)

@@ -29,6 +29,13 @@ class SimulatorKnobs(ABC):
     """The knobs and readings of one simulated terminal (mixed into the simulator)."""
 
     kind: ClassVar[TerminalKind]
+    #: What the virtual terminal page calls this kind of terminal.
+    label: ClassVar[str]
+    #: The currency it works in, code and symbol (the family's receipts and EMV tags
+    #: say GBP).
+    currency: ClassVar[tuple[str, str]] = ("GBP", "£")
+    #: Whether its API has a print call (the page shows a printer only then).
+    prints: ClassVar[bool] = False
     name: str
     serial: str
     printer: Printer
@@ -42,6 +49,16 @@ class SimulatorKnobs(ABC):
     _open_links: set[asyncio.Transport]
     _runner: web.AppRunner | None
     _site: web.TCPSite | None
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The actual port (after :meth:`start` when 0 was asked for)."""
+        return self._port
 
     @property
     @abstractmethod

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .device import Device, SimTransaction, Step
 
 if TYPE_CHECKING:
-    from .base import BaseSimulator
+    from .knobs import SimulatorKnobs
 
 #: How long the page keeps a result on screen (the device's own screen API holds it for
 #: ``processing_delay`` only, too short for a person to read).
@@ -121,7 +121,7 @@ def device_state(device: Device, currency: str, symbol: str) -> dict[str, Any]:
     }
 
 
-def ui_state(sim: BaseSimulator) -> dict[str, Any]:
+def ui_state(sim: SimulatorKnobs) -> dict[str, Any]:
     """Build the JSON behind the virtual terminal page (``GET /_sim/ui/state``).
 
     ``{"kind", "kind_label", "name", "serial", "host", "port", "address", "currency",

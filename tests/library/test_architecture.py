@@ -196,3 +196,128 @@ if local_kind_for_port(port) is None: pass
     assert private_imports(sweep) == []
     http = ROOT / "kinetic_integration" / "clients" / "kinetic_go.py"
     assert private_imports(http) == []  # the clients' own plumbing, from inside
+
+
+def _module_file(module: str) -> Path | None:
+    """The file of one of this repository's modules (a package's ``__init__.py``)."""
+    relative = Path(*module.split("."))
+    for candidate in (ROOT / relative.with_suffix(".py"), ROOT / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_files(path: Path) -> Iterator[Path]:
+    """The repository files ``path`` imports; ``from package import module`` names the
+    module only (the package's ``__init__`` runs first anyway, whatever it holds)."""
+    package = _package_of(path)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            submodules = [f"{base}.{alias.name}" for alias in node.names]
+            modules = [name for name in submodules if _module_file(name)] or [base]
+            if len(modules) < len(submodules) and modules != [base]:
+                modules.append(base)  # names from the package itself as well
+        else:
+            continue
+        for module in modules:
+            if (target := _module_file(module)) is not None:
+                yield target
+
+
+def import_graph(root: str) -> dict[Path, set[Path]]:
+    """Which of ``root``'s files each of its files imports (``TYPE_CHECKING`` ones too)."""
+    graph: dict[Path, set[Path]] = {}
+    for path in _modules((root,)):
+        graph[path] = {
+            target
+            for target in _imported_files(path)
+            if target != path and target.is_relative_to(ROOT / root)
+        }
+    return graph
+
+
+def find_cycle(graph: dict[Path, set[Path]]) -> list[Path] | None:
+    """One cycle of ``graph`` (first file repeated at the end), or None."""
+    done: set[Path] = set()
+    stack: list[Path] = []
+
+    def visit(node: Path) -> list[Path] | None:
+        if node in stack:
+            return [*stack[stack.index(node) :], node]
+        if node in done:
+            return None
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if cycle := visit(target):
+                return cycle
+        stack.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        if cycle := visit(start):
+            return cycle
+    return None
+
+
+def test_the_library_imports_without_a_cycle() -> None:
+    """No import cycle between the library's files, ``TYPE_CHECKING`` imports included."""
+    cycle = find_cycle(import_graph("kinetic_integration"))
+    assert cycle is None, " -> ".join(str(path.relative_to(ROOT)) for path in cycle or [])
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    """The check finds a cycle that runs through a ``TYPE_CHECKING`` import."""
+    a, b, c = (Path(name) for name in ("a.py", "b.py", "c.py"))
+    assert find_cycle({a: {b}, b: {c}, c: {a}}) == [a, b, c, a]
+    assert find_cycle({a: {b}, b: {c}, c: set()}) is None
+
+
+#: The library's layers, lowest first (docs/architecture.md): a file imports only from its
+#: own package or from a lower layer; packages of one layer don't import each other (the
+#: simulator shares nothing with the clients, so a misreading can't hide in both).
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"errors"}),
+    frozenset({"money"}),
+    frozenset({"models"}),
+    frozenset({"clients", "receipts", "simulator"}),
+    frozenset({"terminal"}),
+    frozenset({"discovery", "journal"}),
+    frozenset({"__init__"}),
+    frozenset({"cli"}),
+    frozenset({"__main__"}),
+)
+
+
+def _part(path: Path) -> str:
+    """The top-level part of the library a file belongs to (``__init__`` for the face)."""
+    return path.relative_to(ROOT / "kinetic_integration").with_suffix("").parts[0]
+
+
+def _rank(part: str) -> int:
+    return next(rank for rank, layer in enumerate(LAYERS) if part in layer)
+
+
+def test_every_part_of_the_library_has_a_layer() -> None:
+    """A new top-level module or package must be placed in a layer first."""
+    parts = {_part(path) for path in _modules(("kinetic_integration",))}
+    placed = set().union(*LAYERS)
+    assert parts <= placed, sorted(parts - placed)
+
+
+def test_imports_follow_the_layer_order() -> None:
+    """No import runs up the layers or across packages of one layer."""
+    wrong = [
+        f"{path.relative_to(ROOT)} -> {target.relative_to(ROOT)}"
+        for path, targets in import_graph("kinetic_integration").items()
+        for target in targets
+        if _part(target) != _part(path) and (_rank(_part(target)) >= _rank(_part(path)))
+    ]
+    assert not wrong, wrong

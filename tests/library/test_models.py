@@ -76,7 +76,7 @@ def test_go_transaction_from_seed_shape() -> None:
     assert txn.stan == 42
     assert txn.is_signature_required is False
     assert txn.card_scheme == "visa-qvsdc"
-    assert txn.masked_pan == "4***********1111"
+    assert txn.masked_pan == "**** 1111"
     assert txn.started_at is not None
     assert txn.started_at.timestamp() == 1763771222
     assert_no_card_secrets(txn)
@@ -131,7 +131,7 @@ def test_go_type_mapping(wire: str, expected: TransactionType) -> None:
 
 def test_go_full_pan_is_masked() -> None:
     txn = GoTransaction.from_dict(go_txn(account_number="4111111111111111"))
-    assert txn.masked_pan == "************1111"
+    assert txn.masked_pan == "**** 1111"
 
 
 @pytest.mark.parametrize(
@@ -286,7 +286,7 @@ def test_pe_approved_details_and_card_hygiene() -> None:
     txn = request.transaction
     assert txn.is_duplicate is False
     assert txn.auth_amount == Decimal("8.88")
-    assert txn.masked_pan == "4444xxxxxxxx1111"
+    assert txn.masked_pan == "**** 1111"
     assert txn.card_type == "Visa"
     assert "Jane" not in repr(txn)
     assert_no_card_secrets(txn)

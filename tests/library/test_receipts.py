@@ -103,7 +103,7 @@ def test_receipt_built_from_a_transaction() -> None:
         "TERMINAL: Counter",
         "2026-11-22 12:30:05 UTC",
         "SALE",
-        "CARD: ************1111",
+        "CARD: **** 1111",
         "VISA",
         "CONTACTLESS",
         "AMOUNT: 42.50",
@@ -117,7 +117,11 @@ def test_receipt_built_from_a_transaction() -> None:
 
 
 def test_built_receipt_leaves_out_what_is_missing() -> None:
-    """A declined refund without card or times: only what is known, no zero tip."""
+    """A declined refund without card or times: only what is known, no zero tip.
+
+    The total is the amount (a transaction's total is amount + tip + cashback wherever
+    the amount is known), as a DeviceService terminal reports it for a decline too.
+    """
     txn = _transaction(
         type=TransactionType.REFUND,
         result=TransactionResult.DECLINED,
@@ -138,6 +142,7 @@ def test_built_receipt_leaves_out_what_is_missing() -> None:
         "REFUND",
         "CHIP AND PIN",
         "AMOUNT: 42.50",
+        "TOTAL: 42.50",
         "DECLINED",
         "REF: ref-42",
         "TERMINAL REF: T-9",
@@ -148,7 +153,7 @@ def test_full_card_numbers_never_shown() -> None:
     """A full PAN, from the transaction or a terminal's receipt, keeps only its last four."""
     txn = _transaction(masked_pan="4111111111111111", reference="4111 1111 1111 1111")
     lines = transaction_receipt(txn, merchant="Cafe")
-    assert "CARD: ************1111" in lines
+    assert "CARD: **** 1111" in lines
     assert "REF: ************1111" in lines
     assert not any("41111111" in line.replace(" ", "") for line in lines)
     assert redact_card_numbers(

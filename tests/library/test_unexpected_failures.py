@@ -217,7 +217,7 @@ def test_credentials_repr_hides_the_login() -> None:
 
 
 def test_dotted_pans_are_masked() -> None:
-    assert mask_pan("4111.1111.1111.1111") == "************1111"
+    assert mask_pan("4111.1111.1111.1111") == "**** 1111"
 
 
 async def test_ctrl_c_during_a_payment_exits_unknown(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def test_approved_transaction_examples(name: str) -> None:
     assert isinstance(txn.total_amount, Decimal)
     assert txn.outcome is TransactionResult.APPROVED
     assert txn.auth_response == "AUTH CODE:000B9D"
-    assert txn.masked_pan == "**** **** **** 0014"
+    assert txn.masked_pan == "**** 0014"
     assert (txn.card_network, txn.data_source, txn.signature_required) == (
         "mastercard",
         "swipe",
@@ -79,14 +79,14 @@ def test_approved_transaction_examples(name: str) -> None:
             "ff8b9d75-6685-4938-9d01-1fd0a06e948c",
             Decimal("2.29"),
             TransactionResult.DECLINED,
-            "**** **** **** 0119",
+            "**** 0119",
         ),
         (
             "transaction-example-contactless.200.json",
             "384eec9b-1dc1-4bfb-bce8-fa71b188f1dc",
             Decimal(1),
             TransactionResult.APPROVED,
-            "**** **** **** 0119",
+            "**** 0119",
         ),
         (
             "transaction-example-cancelled.200.jsonc",

@@ -51,7 +51,7 @@ def test_transactions_example_row() -> None:
     assert row.id == "transaction id"
     assert row.amount == Decimal("1.00")
     assert isinstance(row.amount, Decimal)
-    assert row.masked_pan == "4***********1111"
+    assert row.masked_pan == "**** 1111"
     assert row.is_reversed is False
     assert row.started_at == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
     # "approved|declined|cancelled|error" is the list of results, not one of them.
