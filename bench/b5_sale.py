@@ -10,6 +10,12 @@ scripted time (the customer's delay before presenting a card plus the processing
 request round trips, the polling granularity of the kind, our own CPU and, for the
 action, Home Assistant's service call, the journal and the completion event. The two
 columns come from the same run, so their difference is the action's own cost.
+
+Beside them, one Payment Engine account with five devices on its one API key, one entry
+each, selling at the same time through the action: the engine enforces its documented
+limit (45 requests a minute per key) and the figures say whether our requests ever went
+beyond it (a 429, or more than 45 in a window) and what the shared budget does to the
+overhead. Every Payment Engine simulator enforces that limit.
 """
 
 from __future__ import annotations
@@ -36,9 +42,14 @@ from .hass_env import add_entry, home_assistant
 CUSTOMER_DELAY = 0.2
 PROCESSING_DELAY = 0.1
 PORTS = {GO: 8080, DS: 8526, PE: 8443}
-#: The library's default poll interval of each kind (DeviceService's POST blocks instead).
-POLL = {GO: 0.5, DS: 1.0, PE: 2.0}
+#: The library's poll interval of each kind while the customer is still to present the
+#: card (DeviceService's POST blocks instead); see Terminal.near_poll_interval for after.
+POLL = {GO: 0.25, DS: 1.0, PE: 1.25}
 AMOUNT = "1.00"
+#: Devices on the one shared Payment Engine key, and the sales each takes there.
+SHARED = f"{PE}, 5 devices on one key"
+SHARED_DEVICES = 5
+SHARED_SALES = 4
 
 
 class _Sales:
@@ -58,6 +69,7 @@ async def _one_terminal(
     scripted: float,
     sales: int,
     into: _Sales,
+    library: bool = True,
 ) -> None:
     for _ in range(sales):
         started = time.perf_counter()
@@ -70,6 +82,8 @@ async def _one_terminal(
         )
         into.action.append(time.perf_counter() - started - scripted)
         into.failures += not isinstance(answer, dict) or answer.get("result") != "approved"
+        if not library:
+            continue
         started = time.perf_counter()
         txn = await terminal.sale(Decimal(AMOUNT))
         into.library.append(time.perf_counter() - started - scripted)
@@ -83,17 +97,46 @@ def _specs(per_kind: int) -> list[SimSpec]:
     so that results land at every phase of the poll, as real ones do.
     """
     kinds = (GO, DS, PE)
-    hosts = loopback_hosts(per_kind * len(kinds), "127.0.5.1")
+    hosts = loopback_hosts(per_kind * len(kinds) + 1, "127.0.5.1")
     return [
+        *(
+            SimSpec(
+                kind,
+                hosts[k * per_kind + i],
+                PORTS[kind],
+                customer_delay=CUSTOMER_DELAY + POLL[kind] * i / per_kind,
+            )
+            for k, kind in enumerate(kinds)
+            for i in range(per_kind)
+        ),
         SimSpec(
-            kind,
-            hosts[k * per_kind + i],
-            PORTS[kind],
-            customer_delay=CUSTOMER_DELAY + POLL[kind] * i / per_kind,
-        )
-        for k, kind in enumerate(kinds)
-        for i in range(per_kind)
+            PE,
+            hosts[-1],
+            PORTS[PE],
+            customer_delay=CUSTOMER_DELAY + POLL[PE] / 2,
+            devices=SHARED_DEVICES,
+        ),
     ]
+
+
+async def _rate_limits(fleet: FleetProcess, specs: list[SimSpec]) -> dict[str, Any]:
+    """Return what the engines' per-key limits saw: the shared key, the one-device keys."""
+    seen = [
+        (spec.devices > 1, await fleet.call("rate_limit", i=index))
+        for index, spec in enumerate(specs)
+        if spec.kind == PE
+    ]
+    single = [answer for shared, answer in seen if not shared]
+    [shared] = [answer for is_shared, answer in seen if is_shared]
+    return {
+        "limit": shared["limit"],
+        "window_s": shared["window_s"],
+        "shared_key": {k: shared[k] for k in ("rejected", "most_in_window")},
+        "one_device_keys": {
+            "rejected": sum(answer["rejected"] for answer in single),
+            "most_in_window": max(answer["most_in_window"] for answer in single),
+        },
+    }
 
 
 def _figures(values: list[float]) -> dict[str, float]:
@@ -110,12 +153,18 @@ async def run(per_kind: int, sales: int) -> dict[str, Any]:
     fleet = await FleetProcess.start(
         specs, customer_delay=CUSTOMER_DELAY, processing_delay=PROCESSING_DELAY
     )
-    by_kind = {kind: _Sales() for kind in (GO, DS, PE)}
+    by_kind = {kind: _Sales() for kind in (GO, DS, PE, SHARED)}
     results: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="kinetic-bench-") as config_dir:
             async with home_assistant(config_dir) as (hass, blocking):
-                entries = [add_entry(hass, terminal) for terminal in fleet.terminals]
+                # (entry, spec, whether it is one of the devices on the shared key)
+                placed = [
+                    (add_entry(hass, terminal, device), spec, spec.devices > 1)
+                    for terminal, spec in zip(fleet.terminals, specs, strict=True)
+                    for device in range(spec.devices)
+                ]
+                entries = [entry for entry, _, _ in placed]
                 assert await async_setup_component(hass, DOMAIN, {})
                 await hass.async_block_till_done()
                 loaded = sum(e.state is ConfigEntryState.LOADED for e in entries)
@@ -123,7 +172,7 @@ async def run(per_kind: int, sales: int) -> dict[str, Any]:
                     raise RuntimeError(f"only {loaded} of {len(entries)} entries loaded")
                 devices = dr.async_get(hass)
                 jobs = []
-                for entry, spec in zip(entries, specs, strict=True):
+                for entry, spec, shared in placed:
                     device = devices.async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
                     assert device is not None
                     jobs.append(
@@ -132,13 +181,15 @@ async def run(per_kind: int, sales: int) -> dict[str, Any]:
                             device_id=device.id,
                             terminal=entry.runtime_data.payments.terminal,
                             scripted=(spec.customer_delay or 0.0) + PROCESSING_DELAY,
-                            sales=sales,
-                            into=by_kind[spec.kind],
+                            sales=SHARED_SALES if shared else sales,
+                            into=by_kind[SHARED if shared else spec.kind],
+                            library=not shared,
                         )
                     )
                 started = time.monotonic()
                 await asyncio.gather(*jobs)
                 results["duration_s"] = time.monotonic() - started
+                results["rate_limit"] = await _rate_limits(fleet, specs)
                 results["blocking_calls"] = blocking.count
                 # Unload while the terminals still answer, so no poll races the shutdown.
                 await asyncio.gather(
@@ -148,6 +199,7 @@ async def run(per_kind: int, sales: int) -> dict[str, Any]:
         await fleet.stop()
     return {
         "terminals_per_kind": per_kind,
+        "shared_key": {"devices": SHARED_DEVICES, "sales_per_device": SHARED_SALES},
         "customer_delay_s": [CUSTOMER_DELAY, {k: CUSTOMER_DELAY + POLL[k] for k in POLL}],
         "processing_delay_s": PROCESSING_DELAY,
         "poll_interval_s": POLL,

@@ -41,6 +41,8 @@ class SimSpec:
     port: int
     #: Overrides the fleet's customer delay for this terminal.
     customer_delay: float | None = None
+    #: A Payment Engine's paired devices, all on its one API key.
+    devices: int = 1
 
 
 class FleetProcess:
@@ -180,6 +182,15 @@ class _Child:
                 await asyncio.sleep(0.005)
         if op == "cpu":
             return {"cpu": time.process_time()}
+        if op == "rate_limit":
+            # What a Payment Engine's per-key limit saw: refused, and most in one window.
+            limiter = self.sims[command["i"]].rate_limiter
+            return {
+                "rejected": sum(limiter.rejected.values()),
+                "most_in_window": max(limiter.most_in_window.values(), default=0),
+                "limit": limiter.limit,
+                "window_s": limiter.window,
+            }
         raise ValueError(f"unknown op {op!r}")
 
     def reply(self, ident: int, answer: dict[str, Any]) -> None:
@@ -211,10 +222,12 @@ def _build(spec: dict[str, Any], config: dict[str, Any], index: int) -> BaseSimu
     if spec["kind"] == GO:
         return KineticGoSimulator(serial=f"KG2BENCH{index:04d}", **common)
     if spec["kind"] == PE:
-        # The rate limit would measure the simulator's patience, not our overhead.
-        return PaymentEngineSimulator(
-            devices=((f"sa_BENCH{index:023d}", f"Bench {index}"),), rate_limit=0, **common
+        # With the engine's own limit per key (45 a minute): the client keeps within it.
+        devices = tuple(
+            (f"sa_BENCH{index:019d}D{device:03d}", f"Bench {index}.{device}")
+            for device in range(spec["devices"])
         )
+        return PaymentEngineSimulator(devices=devices, **common)
     return DeviceServiceSimulator(
         serial=f"MP200BENCH{index:04d}", stable_wait=config["stable_wait"], **common
     )

@@ -85,8 +85,8 @@ async def home_assistant(
         logging.getLogger().removeHandler(counter)
 
 
-def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
-    """Config entry data for a simulated terminal (a Payment Engine: its first device)."""
+def entry_data(terminal: Mapping[str, Any], device: int = 0) -> dict[str, Any]:
+    """Config entry data for a simulated terminal (a Payment Engine: one of its devices)."""
     if terminal["kind"] == "payment-engine":
         return {
             CONF_KIND: terminal["kind"],
@@ -94,7 +94,7 @@ def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
             CONF_PIN: terminal["pin"],
             CONF_SANDBOX: False,
             CONF_BASE_URL: terminal["base_url"],
-            CONF_DEVICE_KEY: terminal["devices"][0]["key"],
+            CONF_DEVICE_KEY: terminal["devices"][device]["key"],
         }
     return {
         CONF_KIND: terminal["kind"],
@@ -105,9 +105,9 @@ def entry_data(terminal: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_entry(hass: HomeAssistant, terminal: Mapping[str, Any]) -> Any:
+def add_entry(hass: HomeAssistant, terminal: Mapping[str, Any], device: int = 0) -> Any:
     """Add (not set up) a config entry for a simulated terminal; return it."""
-    data = entry_data(terminal)
+    data = entry_data(terminal, device)
     # The Payment Engine names a device by its key; the others by their serial.
     name = data.get(CONF_DEVICE_KEY) or terminal["serial"]
     entry = MockConfigEntry(

@@ -8,6 +8,10 @@ from typing import Any
 
 from . import b6_report
 
+#: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
+#: noisy runner does not fail it.
+QUICK_GATE = 1.75
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -26,8 +30,12 @@ class Check:
 
     def line(self) -> str:
         """One Markdown table row."""
-        missed = self.measured / self.limit - 1
-        verdict = "met" if self.met else f"**missed** by {missed:.1%}"
+        if self.met:
+            verdict = "met"
+        elif self.limit:
+            verdict = f"**missed** by {self.measured / self.limit - 1:.1%}"
+        else:
+            verdict = "**missed**"
         measured, limit = _fmt(self.measured, self.unit), _fmt(self.limit, self.unit)
         return _row(self.bench, self.figure, measured, f"≤ {limit}", verdict)
 
@@ -41,6 +49,8 @@ def _header(*cells: str) -> list[str]:
 
 
 def _fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "-"
     if unit == "s" and value < 0.1:
         return f"{value * 1000:.1f} ms"
     if unit == "s":
@@ -54,7 +64,7 @@ def _fmt(value: float, unit: str) -> str:
 
 def _b1_checks(b1: dict[str, Any]) -> list[Check]:
     found = [
-        Check("B1", f"CPU ratio coordinator / bare, N={n}", row["ratio_coordinator"], 1.5, "x")
+        Check("B1", f"CPU ratio coordinator / bare, N={n}", row["ratio_coordinator"], 1.25, "x")
         for n, row in b1["terminals"].items()
     ]
     linear = b1["linearity"]["coordinator"]
@@ -97,14 +107,36 @@ def _b4_checks(b4: dict[str, Any]) -> list[Check]:
 def _b5_checks(b5: dict[str, Any]) -> list[Check]:
     kinds = b5["kinds"]
     limits = (
-        ("kinetic-go", "Kinetic Go 2", 1.2),
+        ("kinetic-go", "Kinetic Go 2", 0.35),
         ("device-service", "DeviceService", 0.05),
-        ("payment-engine", "Payment Engine", 1.2),
+        ("payment-engine", "Payment Engine", 1.5),
     )
-    return [
+    found = [
         Check("B5", f"p95 start_sale overhead, {name}", kinds[kind]["p95_overhead_s"], limit, "s")
         for kind, name, limit in limits
     ]
+    rate = b5.get("rate_limit")
+    if rate:
+        devices = b5["shared_key"]["devices"]
+        shared = rate["shared_key"]
+        found += [
+            Check(
+                "B5",
+                f"Payment Engine, {devices} devices on one key: most requests in "
+                f"{rate['window_s']:.0f} s",
+                shared["most_in_window"],
+                rate["limit"],
+                "req",
+            ),
+            Check(
+                "B5",
+                f"Payment Engine, {devices} devices on one key: 429 answers",
+                shared["rejected"],
+                0,
+                "req",
+            ),
+        ]
+    return found
 
 
 def checks(results: dict[str, Any]) -> list[Check]:
@@ -135,7 +167,10 @@ def _b1_section(b1: dict[str, Any]) -> list[str]:
         "polled. Home Assistant's blocking-call detector reported",
         f"{b1['blocking_calls']} calls. From the smallest to the largest N the CPU per poll",
         f"grew {b1['linearity']['coordinator']:.2f}x for the coordinator and",
-        f"{b1['linearity']['bare']:.2f}x for bare aiohttp in the same run.",
+        f"{b1['linearity']['bare']:.2f}x for bare aiohttp in the same run. The wall time",
+        "of a coordinator cycle includes waiting for the Kinetic Go's cap of 20 requests a",
+        "second per device: B1 polls each terminal many times a second, Home Assistant at",
+        "most once.",
         "",
         *_header(
             "N",
@@ -242,10 +277,28 @@ def _b4_section(b4: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _b5_shared_lines(b5: dict[str, Any]) -> list[str]:
+    rate = b5.get("rate_limit")
+    if not rate:
+        return []
+    shared, single = rate["shared_key"], rate["one_device_keys"]
+    return [
+        "",
+        f"*payment-engine, {b5['shared_key']['devices']} devices on one key*: one account whose",
+        f"{b5['shared_key']['devices']} devices (one entry each) take",
+        f"{b5['shared_key']['sales_per_device']} sales each at the same time through the",
+        f"action, the engine allowing {rate['limit']} requests per {rate['window_s']:.0f} s",
+        "per API key as documented. Most requests the engine counted in one window:",
+        f"{shared['most_in_window']} on the shared key, {single['most_in_window']} on the",
+        f"keys of one device; 429 answers: {shared['rejected']} and {single['rejected']}.",
+        "Its overhead is what the shared budget leaves each sale.",
+    ]
+
+
 def _b5_section(b5: dict[str, Any]) -> list[str]:
     first, last = b5["customer_delay_s"]
-    spread = ", ".join(f"{kind} {delay:.1f} s" for kind, delay in last.items())
-    polls = ", ".join(f"{kind} {poll:.1f} s" for kind, poll in b5["poll_interval_s"].items())
+    spread = ", ".join(f"{kind} {delay:g} s" for kind, delay in last.items())
+    polls = ", ".join(f"{kind} {poll:g} s" for kind, poll in b5["poll_interval_s"].items())
     lines = [
         "",
         "## B5 sale overhead",
@@ -257,10 +310,16 @@ def _b5_section(b5: dict[str, Any]) -> list[str]:
         f"over the terminals (up to: {spread}), then {b5['processing_delay_s']} s processing.",
         "*Library only*: right after each action, the same entry's `Terminal.sale()` on",
         "the same terminal, without the action, the journal or the event; the difference",
-        "is the action's own cost. The library polls every",
-        f"{polls}; a DeviceService POST returns the result itself.",
+        "is the action's own cost. While the card is awaited the library polls every",
+        f"{polls}; once the terminal shows the card being processed, every 0.1 s",
+        "(Kinetic Go) or 0.5 s (Payment Engine); a DeviceService POST returns the result",
+        "itself. Every Payment Engine simulator allows 45 requests a minute per API key,",
+        "and one device's key serves its 20 back-to-back sales (10 through the action, 10",
+        "library only) at 3 to 4 requests each: beyond a minute's budget, so a few sales",
+        "wait for it (the max column).",
         f"{b5['failures']} sales were not approved; Home Assistant's blocking-call detector",
         f"reported {b5['blocking_calls']} calls.",
+        *_b5_shared_lines(b5),
         "",
         *_header(
             "kind",
@@ -297,8 +356,8 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         "simulated terminals run in a child process on distinct 127.0.x.y loopback",
         "addresses, so their CPU is never counted as ours. `scripts/bench --quick` (B1 at",
         "N = 10 and 100 only, B6 at 0 and 10,000 records) runs in `scripts/test` and fails",
-        "when B1's ratio exceeds 2.0 or B6's median cost per sale at 10,000 records exceeds",
-        "1.5x that at 0.",
+        f"when B1's ratio exceeds {QUICK_GATE} or B6's median cost per sale at 10,000 records",
+        f"exceeds {b6_report.QUICK_GATE}x that at 0.",
         "",
         f"- Date: {machine['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']},",

@@ -17,6 +17,7 @@ from kinetic_integration import (
     Capability,
     KineticAuthenticationError,
     KineticError,
+    KineticRateLimitError,
     TerminalStatus,
     Transaction,
 )
@@ -80,6 +81,9 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except KineticError as err:
+            if isinstance(err, KineticRateLimitError) and self.data is not None:
+                # The API key's request budget went to a running sale: the status stands.
+                return self.data
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
@@ -93,10 +97,13 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
         if previous is not None:
             # Counts a terminal cannot report right now (DeviceService while a transaction
             # runs answers busy to them, which is no outage) keep their last known values.
-            if status.offline_count is None:
-                status = dataclasses.replace(status, offline_count=previous.status.offline_count)
-            if status.stored_records is None:
-                status = dataclasses.replace(status, stored_records=previous.status.stored_records)
+            kept = {
+                name: getattr(previous.status, name)
+                for name in ("offline_count", "stored_records")
+                if getattr(status, name) is None and getattr(previous.status, name) is not None
+            }
+            if kept:  # most polls (every Kinetic Go's) have nothing to carry over
+                status = dataclasses.replace(status, **kept)
         last: Transaction | None = None
         if terminal.supports(Capability.LATEST_TRANSACTION):
             last = await terminal.latest_transaction()

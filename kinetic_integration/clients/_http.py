@@ -11,7 +11,6 @@ status are logged; headers and bodies may carry credentials or card data.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import json
@@ -118,21 +117,19 @@ async def request(
         data = json.dumps(json_body, default=_json_default).encode()
         headers["Content-Type"] = "application/json"
     try:
-        async with asyncio.timeout(time_limit):
-            async with session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-            ) as resp:
-                body = await resp.read()
-                response = Response(
-                    status=resp.status,
-                    headers={k.lower(): v for k, v in resp.headers.items()},
-                    body=body,
-                )
+        # aiohttp's own total timeout covers connecting, sending and reading the body (all
+        # inside this block) without a second timer per request; its headers are already
+        # case-insensitive and stay readable after the block.
+        async with session.request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            allow_redirects=False,
+            timeout=_timeout(time_limit),
+        ) as resp:
+            response = Response(status=resp.status, headers=resp.headers, body=await resp.read())
     except TimeoutError as err:
         _LOGGER.debug("%s %s timed out after %ss", method, url.path, time_limit)
         raise KineticTimeoutError(
@@ -154,6 +151,13 @@ async def request(
     return response
 
 
+@functools.lru_cache(maxsize=64)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
+
+
+# Polling asks for the same few URLs of each terminal again and again: build each once.
+@functools.lru_cache(maxsize=4096)
 def build_url(scheme: str, host: str, port: int, path: str) -> URL:
     """Build a request URL; a host or port that cannot form one is a connection error."""
     try:

@@ -35,6 +35,7 @@ from ._http import (
     request,
     retry_after_seconds,
 )
+from .rate_budget import Priority, RequestBudget, shared_budget
 
 PRODUCTION_URL = "https://usaepay.com/api/v2"
 SANDBOX_URL = "https://sandbox.usaepay.com/api/v2"
@@ -80,6 +81,10 @@ class PaymentEngineClient(SessionOwner):
 
     Every request is authenticated with the API key and a freshly seeded PIN hash.
     The client never polls or retries: the caller decides when to ask again.
+
+    Every request first takes a slot of the API key's request budget (45 a minute,
+    shared by every client of the key in this process, or ``budget`` when set), with the
+    priority its caller gives; a 429 pauses the whole budget for its ``Retry-After``.
     """
 
     api_key: str = field(repr=False)
@@ -87,9 +92,17 @@ class PaymentEngineClient(SessionOwner):
     base_url: str = PRODUCTION_URL
     request_timeout: float = 10.0
     session: aiohttp.ClientSession | None = None
+    #: Set to replace the key's shared budget (tests, or a key with another limit).
+    budget: RequestBudget | None = field(default=None, init=False, repr=False)
     _close_session: bool = field(default=False, init=False, repr=False)
 
     # --- plumbing -------------------------------------------------------------
+
+    def _budget(self) -> RequestBudget:
+        if self.budget is not None:
+            return self.budget
+        # Looked up every time: an idle budget is dropped and a fresh one is the same.
+        return shared_budget(str(URL(self.base_url).origin()), self.api_key)
 
     def _url(self, path: str) -> URL:
         base = URL(self.base_url.rstrip("/"))
@@ -102,19 +115,29 @@ class PaymentEngineClient(SessionOwner):
         *,
         json_body: Any = None,
         query: dict[str, str] | None = None,
+        priority: Priority = Priority.BACKGROUND,
     ) -> Any:
-        """Send a request, raise the typed error for any failure, return the JSON body."""
+        """Send a request within the budget, raise the typed error, return the JSON body.
+
+        Raises KineticRateLimitError, with nothing sent, when the budget has no slot for
+        ``priority`` within ``request_timeout``.
+        """
         url = self._url(path)
-        response = await request(
-            self._get_session(),
-            method,
-            url.with_query(query) if query else url,
-            time_limit=self.request_timeout,
-            auth=BasicCredentials(self.api_key, pin_hash(self.api_key, self.pin)),
-            json_body=json_body,
-        )
+        budget = self._budget()
+        async with budget.slot(priority, max_wait=self.request_timeout):
+            response = await request(
+                self._get_session(),
+                method,
+                url.with_query(query) if query else url,
+                time_limit=self.request_timeout,
+                auth=BasicCredentials(self.api_key, pin_hash(self.api_key, self.pin)),
+                json_body=json_body,
+            )
         if response.is_error:
-            raise self._error(response)
+            error = self._error(response)
+            if isinstance(error, KineticRateLimitError):
+                budget.rate_limited(error.retry_after)
+            raise error
         data = response.json_or_none() if method == "DELETE" else response.json()
         if isinstance(data, dict) and "error" in data and _error_code(data):
             # An error body with a 200 status is still an error.
@@ -157,7 +180,9 @@ class PaymentEngineClient(SessionOwner):
     async def create_pay_request(self, request: PayRequestParams) -> PayRequest:
         """Start a pay request on the terminal; keep its ``key`` to poll or recover."""
         body = request.to_json()  # validates before anything is sent
-        data = await self._request("POST", "/paymentengine/payrequests", json_body=body)
+        data = await self._request(
+            "POST", "/paymentengine/payrequests", json_body=body, priority=Priority.URGENT
+        )
         try:
             return PayRequest.from_dict(data)
         except KineticInvalidResponseError:
@@ -169,10 +194,13 @@ class PaymentEngineClient(SessionOwner):
                 type=None, key=key, expiration=None, status="", complete=None, transaction=None
             )
 
-    async def pay_request(self, key: str) -> PayRequest:
-        """Return a pay request's status and, once the customer paid, its transaction."""
-        data = await self._request("GET", f"/paymentengine/payrequests/{_check_key(key, 'key')}")
-        return PayRequest.from_dict(data)
+    async def pay_request(self, key: str, *, priority: Priority = Priority.SALE) -> PayRequest:
+        """Return a pay request's status and, once the customer paid, its transaction.
+
+        ``priority`` URGENT when its result is near (see :mod:`.rate_budget`).
+        """
+        path = f"/paymentengine/payrequests/{_check_key(key, 'key')}"
+        return PayRequest.from_dict(await self._request("GET", path, priority=priority))
 
     async def batch_transactions(
         self, batch: str = "current", *, limit: int = 100, offset: int = 0
@@ -187,15 +215,17 @@ class PaymentEngineClient(SessionOwner):
             raise KineticInputError("limit must be 1 to 1000 and offset not negative")
         path = f"/batches/{_check_key(batch, 'batch')}/transactions"
         query = {"limit": str(limit), "offset": str(offset)}
-        return PeTransactionList.from_dict(await self._request("GET", path, query=query))
+        data = await self._request("GET", path, query=query, priority=Priority.SALE)
+        return PeTransactionList.from_dict(data)
 
     async def cancel_pay_request(self, key: str) -> None:
         """Cancel a pay request that has not completed yet."""
-        await self._request("DELETE", f"/paymentengine/payrequests/{_check_key(key, 'key')}")
+        path = f"/paymentengine/payrequests/{_check_key(key, 'key')}"
+        await self._request("DELETE", path, priority=Priority.URGENT)
 
-    async def devices(self) -> list[PeDevice]:
+    async def devices(self, *, priority: Priority = Priority.BACKGROUND) -> list[PeDevice]:
         """Return the payment devices registered to this API key."""
-        data = await self._request("GET", "/paymentengine/devices")
+        data = await self._request("GET", "/paymentengine/devices", priority=priority)
         rows: Any = data
         if isinstance(data, dict):
             rows = data.get("data", data.get("devices"))
@@ -203,10 +233,12 @@ class PaymentEngineClient(SessionOwner):
             raise KineticInvalidResponseError("devices is not a list")
         return [PeDevice.from_dict(row) for row in rows]
 
-    async def device(self, device_key: str) -> PeDevice:
+    async def device(
+        self, device_key: str, *, priority: Priority = Priority.BACKGROUND
+    ) -> PeDevice:
         """Return one device (its ``status`` says whether it is online)."""
         path = f"/paymentengine/devices/{_check_key(device_key, 'device_key')}"
-        return PeDevice.from_dict(await self._request("GET", path))
+        return PeDevice.from_dict(await self._request("GET", path, priority=priority))
 
     async def register_device(self, name: str) -> PeDevice:
         """Register a standalone terminal; the result carries the ``pairing_code``."""

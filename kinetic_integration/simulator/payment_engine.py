@@ -4,8 +4,8 @@ Simulator choices where the sources are silent (documented for client authors):
 - errors are ``{"error": <message>, "errorcode": <int>}`` with HTTP 400 (the documented
   codes 21121/21143/21144/21145/21146); an unknown pay request is HTTP 404 with
   ``errorcode`` 0; other validation errors are HTTP 400 with ``errorcode`` 0;
-- 401 answers ``{"error": "Authentication failed", "errorcode": 0}``; a rate-limited
-  request answers 429 with ``Retry-After`` (seconds) and ``errorcode`` 0;
+- 401 answers ``{"error": "Authentication failed", "errorcode": 0}``; a request beyond
+  its API key's rate limit answers 429 with ``Retry-After`` (see :mod:`.rate_limit`);
 - ``GET /devices`` answers ``{"type": "list", "limit", "offset", "total", "data": [...]}``;
 - a declined transaction has ``result_code`` "D" and status ``transaction complete``; a
   host error has ``result_code`` "E" and status ``transaction failed``; a device reboot
@@ -17,11 +17,9 @@ Simulator choices where the sources are silent (documented for client authors):
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import hashlib
 import hmac
-import math
 import time
 from decimal import Decimal
 from typing import Any
@@ -31,7 +29,7 @@ from aiohttp import web
 from ..models.common import TerminalKind
 from ._auth import decode_basic
 from ._json import json_response, read_json
-from .base import Handler, mark_accepted
+from .base import mark_accepted
 from .card import card_secrets
 from .outcomes import Outcome
 from .payment_engine_devices import LOW_BATTERY, PaymentEngineDevices
@@ -48,6 +46,7 @@ from .payment_engine_documents import (
     token,
 )
 from .payment_engine_rules import flag, folded_into, funds_decision, request_error
+from .rate_limit import KeyRateLimit
 from .transaction import DeviceBusyError, SimTransaction
 
 _DEFAULT_TIMEOUT = 180.0
@@ -78,7 +77,10 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         rate_limit: int = 45,
         rate_window: float = 60.0,
     ) -> None:
-        """Create the engine; ``rate_limit`` requests per ``rate_window`` s (0 disables)."""
+        """Create the engine; ``rate_limit`` requests per API key per ``rate_window`` s.
+
+        0 disables the limit (see :mod:`.rate_limit`).
+        """
         super().__init__(
             host=host,
             port=port,
@@ -90,9 +92,7 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         )
         self.api_key = api_key
         self._pin = pin
-        self.rate_limit = rate_limit
-        self.rate_window = rate_window
-        self._hits: collections.deque[float] = collections.deque()
+        self.rate_limiter = KeyRateLimit(rate_limit, rate_window)
         self.pe_devices = {}
         for key, device_name in devices:
             self._add_device(key, device_name)
@@ -168,24 +168,7 @@ class PaymentEngineSimulator(PaymentEngineDevices):
         return request.method == "POST" and request.path.rstrip("/") == f"{PREFIX}/payrequests"
 
     def _extra_middlewares(self) -> list[Any]:
-        return [self._rate_limit_middleware]
-
-    @web.middleware
-    async def _rate_limit_middleware(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
-        if self.rate_limit <= 0 or request.path.startswith("/_sim/"):
-            return await handler(request)
-        now = time.monotonic()
-        while self._hits and now - self._hits[0] >= self.rate_window:
-            self._hits.popleft()
-        if len(self._hits) >= self.rate_limit:
-            retry = max(1, math.ceil(self._hits[0] + self.rate_window - now))
-            response = error("API rate limit exceeded", 0, 429)
-            response.headers["Retry-After"] = str(retry)
-            return response
-        self._hits.append(now)
-        return await handler(request)
+        return [self.rate_limiter.middleware]
 
     def _authorized(self, request: web.Request) -> bool:
         credentials = decode_basic(request.headers.get("Authorization", ""))

@@ -2,17 +2,23 @@
 
 The client chooses the transaction id (``id`` in the start request), so every
 transaction can be recovered with ``GET transactions/<id>`` whatever happens to the
-answer of the POST. A started transaction is polled until it is no longer active.
+answer of the POST. A started transaction is polled until it is no longer active: every
+``default_poll_interval`` s while it waits for the card, every ``near_poll_interval`` s
+once the terminal shows it processing (the result is near), and never more than
+``max_requests_per_second`` requests to the device in any second, status polls included
+(those yield to the transaction's own checks).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import aiohttp
 
 from ..clients.kinetic_go import DEFAULT_PORT, KineticGoClient
+from ..clients.rate_budget import Priority, RequestBudget
 from ..errors import KineticConnectionError, KineticError, KineticInputError
 from ..models.common import (
     ReceiptCopy,
@@ -27,6 +33,7 @@ from ..receipts import receipt_lines
 from .base import Terminal
 from .config import Capability, TerminalConfig
 from .operation import Operation
+from .pacing import NearResults
 
 #: Printer geometry for plain text: dots per line at the font size we use.
 _FONT_SIZE = 24
@@ -34,6 +41,7 @@ _LINE_HEIGHT = 30
 _LINES_PER_BUFFER = 20
 _MAX_PRINT_LINES = 200
 _MAX_LINE_LENGTH = 200
+_T = TypeVar("_T")
 
 
 class KineticGoTerminal(Terminal):
@@ -56,7 +64,12 @@ class KineticGoTerminal(Terminal):
             Capability.SERIAL,
         }
     )
-    default_poll_interval = 0.5
+    default_poll_interval = 0.25
+    near_statuses = frozenset({"processing"})
+    near_poll_interval = 0.1
+    #: A cap on what we ask of the small device: checks of a transaction whose result is
+    #: near take at most 10 a second, a status poll is three requests.
+    max_requests_per_second = 20
     echoes_amount = True
 
     def __init__(
@@ -73,6 +86,10 @@ class KineticGoTerminal(Terminal):
             session=session,
         )
         self._device: GoDevice | None = None
+        # Status polls may fill 14 of the 20 (a local device has no daily quota to save).
+        cap = self.max_requests_per_second
+        self._pace = RequestBudget(cap, 1.0, urgent_reserve=cap // 10, sale_reserve=cap * 3 // 10)
+        self._near = NearResults(self.result_near)
 
     @property
     def address_identity(self) -> str:
@@ -107,8 +124,15 @@ class KineticGoTerminal(Terminal):
             started = await self.client.start_reconciliation(operation.reference)
         return started.to_transaction()
 
+    async def _paced(self, priority: Priority, request: Callable[[], Awaitable[_T]]) -> _T:
+        """Send one request within the device's cap (raises KineticRateLimitError, unsent)."""
+        async with self._pace.slot(priority, max_wait=self.config.request_timeout):
+            return await request()
+
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
-        return (await self.client.transaction(terminal_id)).to_transaction()
+        priority = self._near.priority(terminal_id)
+        found = await self._paced(priority, lambda: self.client.transaction(terminal_id))
+        return self._near.seen(terminal_id, found.to_transaction())
 
     async def _never_started(self, terminal_id: str) -> str | None:
         """Return why the terminal never ran ``terminal_id`` (not found, none running).
@@ -135,11 +159,14 @@ class KineticGoTerminal(Terminal):
 
     async def status(self) -> TerminalStatus:
         """Ping, screen, current transaction and device serial."""
+        background = Priority.BACKGROUND
         try:
-            online = await self.client.ping()
-            screen = await self.client.current_screen()
-            current = await self.client.current_transaction()
-            device = self._device or await self.client.device()
+            online = await self._paced(background, self.client.ping)
+            screen = await self._paced(background, self.client.current_screen)
+            current = await self._paced(background, self.client.current_transaction)
+            device = self._device
+            if device is None:
+                device = await self._paced(background, self.client.device)
         except KineticConnectionError:
             # Whatever answers at this address when it is back may be another device.
             self._device = None

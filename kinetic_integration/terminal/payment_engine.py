@@ -1,8 +1,13 @@
 """USAePay Payment Engine behind the Terminal facade.
 
 The Payment Engine chooses the id (the pay request key). Once the key is known the
-request is polled for its whole timeout plus a grace margin, no faster than the rate
-limit allows; its own ``timeout`` status is the final TIMEOUT.
+request is polled for its whole timeout plus a grace margin; its own ``timeout`` status
+is the final TIMEOUT. Every request draws on the API key's budget (45 a minute, shared
+by every device on the key, see :mod:`..clients.rate_budget`): a request waiting for the
+customer is polled every ``default_poll_interval`` s, one past the card ("processing
+payment") every ``near_poll_interval`` s and before anything else; the device status
+that Home Assistant polls yields to both. Waiting for the budget only delays a check:
+the outcome is still confirmed by the request's key, or UNKNOWN at the deadline.
 
 A lost answer to the create request leaves no key, and no second request is ever
 created for that reference. The pay request cannot be listed or searched (its GET
@@ -28,6 +33,7 @@ from typing import Any
 import aiohttp
 
 from ..clients.payment_engine import PRODUCTION_URL, PaymentEngineClient
+from ..clients.rate_budget import Priority
 from ..errors import (
     KineticDeviceBusyError,
     KineticError,
@@ -46,6 +52,7 @@ from ..models.payment_engine import (
 from .base import Terminal
 from .config import Capability, TerminalConfig
 from .operation import Operation
+from .pacing import NearResults
 from .payment_engine_fields import (
     REFERENCE_MARK,
     carries_reference,
@@ -92,7 +99,14 @@ class PaymentEngineTerminal(Terminal):
             Capability.AUTHORIZE,
         }
     )
-    default_poll_interval = 2.0
+    # While the customer is still to present a card; the key's budget slows it when
+    # several devices share it (45 a minute in all).
+    default_poll_interval = 1.25
+    near_statuses = frozenset({"processing payment", "completing payment"})
+    near_poll_interval = 0.5
+    #: The fastest a pay request is ever checked, whatever is configured: faster polling
+    #: would spend the key's 45 requests a minute in seconds and then wait for a minute.
+    min_poll_interval = 0.5
     # 45 requests a minute per API key, shared with the polling of a running sale.
     min_status_interval = 3.0
     reference_is_terminal_id = False
@@ -110,6 +124,13 @@ class PaymentEngineTerminal(Terminal):
             session=session,
         )
         self._progress = PayRequestProgress()
+        self._near = NearResults(self.result_near)
+        self._status_seen = False
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two checks of a pay request (at least ``min_poll_interval``)."""
+        return max(super().poll_interval, self.min_poll_interval)
 
     @property
     def address_identity(self) -> str:
@@ -212,7 +233,9 @@ class PaymentEngineTerminal(Terminal):
             return self._follow(operation, created)
 
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
-        return self._follow(operation, await self.client.pay_request(terminal_id))
+        priority = self._near.priority(terminal_id)
+        request = await self.client.pay_request(terminal_id, priority=priority)
+        return self._near.seen(terminal_id, self._follow(operation, request))
 
     def _follow(self, operation: Operation, request: PayRequest) -> Transaction:
         """Translate a request's answer and note its progress (not for a plain lookup)."""
@@ -333,14 +356,21 @@ class PaymentEngineTerminal(Terminal):
         )
 
     async def status(self) -> TerminalStatus:
-        """Return the paired device's status as the Payment Engine reports it."""
+        """Return the paired device's status as the Payment Engine reports it.
+
+        A status poll yields to running sales for the key's budget, except the first one
+        of this terminal: until it answers nothing is known (Home Assistant cannot even
+        set the terminal up), so it waits in line with the sales.
+        """
+        priority = Priority.BACKGROUND if self._status_seen else Priority.SALE
         if self.config.device_key:
-            device = await self.client.device(self.config.device_key)
+            device = await self.client.device(self.config.device_key, priority=priority)
         else:
-            devices = await self.client.devices()
+            devices = await self.client.devices(priority=priority)
             if not devices:
                 raise KineticInputError("No device is paired with this API key")
             device = devices[0]
+        self._status_seen = True
         status = (device.status or "").strip()
         # A request of ours is open: its progress is what the device shows.
         progress = self._progress.current

@@ -52,6 +52,10 @@ class Recovery(ABC):
     kind: ClassVar[TerminalKind]
     #: Seconds between two checks of a running transaction, unless configured.
     default_poll_interval: ClassVar[float] = 0.5
+    #: Statuses (lower case) after the card was read: the result is near, so a running
+    #: transaction showing one is checked every ``near_poll_interval`` s instead.
+    near_statuses: ClassVar[frozenset[str]] = frozenset()
+    near_poll_interval: ClassVar[float] = 0.5
     #: True when the reference we choose is the terminal's own id for the transaction.
     reference_is_terminal_id: ClassVar[bool] = True
     #: True when a looked-up transaction reports exactly the amount that was asked for.
@@ -65,6 +69,16 @@ class Recovery(ABC):
         if self.config.poll_interval is not None:
             return self.config.poll_interval
         return self.default_poll_interval
+
+    def result_near(self, txn: Transaction | None) -> bool:
+        """Whether ``txn`` is past the card and its result is due (see near_statuses)."""
+        return txn is not None and (txn.status or "").strip().lower() in self.near_statuses
+
+    def _poll_delay(self, current: Transaction | None) -> float:
+        """Seconds before the next check: shorter while the result is near, unless configured."""
+        if self.config.poll_interval is None and self.result_near(current):
+            return min(self.near_poll_interval, self.poll_interval)
+        return self.poll_interval
 
     def _check_same(self, operation: Operation, existing: Transaction) -> None:
         """Refuse to report another transaction that happens to carry this reference."""
@@ -132,7 +146,7 @@ class Recovery(ABC):
                     "No final result before the deadline; resume with the same reference",
                 )
             # Check at once after a lost answer; otherwise pace the polling.
-            delay = 0.0 if first and current is None else self.poll_interval
+            delay = 0.0 if first and current is None else self._poll_delay(current)
             first = False
             if delay:
                 await asyncio.sleep(min(delay, remaining))

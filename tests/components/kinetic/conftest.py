@@ -131,7 +131,6 @@ async def pe_sim(loopback: None) -> AsyncIterator[PaymentEngineSimulator]:
         host=PE_HOST,
         customer_delay=0.05,
         processing_delay=0.01,
-        rate_limit=0,
         pin=PE_PIN,
         devices=((PE_DEVICE, "Counter"), ("sa_SIM0000000000000000000000002", "Bar")),
     )

@@ -119,7 +119,7 @@ def make_sim(kind: str, **overrides: Any) -> BaseSimulator:
         return KineticGoSimulator(**common)
     if kind == "device_service":
         return DeviceServiceSimulator(**{"stable_wait": 0.3, **common})
-    return PaymentEngineSimulator(**{"rate_limit": 0, **common})
+    return PaymentEngineSimulator(**common)
 
 
 KINDS = ["kinetic_go", "device_service", "payment_engine"]
