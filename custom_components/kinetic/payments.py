@@ -43,6 +43,7 @@ from kinetic_integration import (
     TransactionType,
 )
 
+from .activity import async_finished, async_started
 from .const import DOMAIN, LOGGER
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 from .outcome import Outcome, as_text, transaction_signal
@@ -154,6 +155,8 @@ class KineticPayments:
         The details are staged at once (the duplicate check sees them from now on).
         """
         self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
+        # The dashboard shows the transaction now, not at the terminal's next poll.
+        async_started(self.hass, self.entry.entry_id, operation.reference)
         task = self.entry.async_create_background_task(
             self.hass,
             self._async_run(operation, timeout=timeout),
@@ -193,6 +196,7 @@ class KineticPayments:
             outcome = Outcome(operation=operation, transaction=txn, recovered=recovered)
         finally:
             self.journal.unstage(operation.reference)
+        async_finished(self.hass, self.entry.entry_id, operation.reference, outcome.transaction)
         await self._async_finish(outcome)
         return outcome
 

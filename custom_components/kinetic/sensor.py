@@ -78,7 +78,10 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         translation_key="state",
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in TerminalState],
-        value_fn=lambda data: terminal_state(data.status).value,
+        # Our own transaction on its way to the terminal: busy before the terminal says so.
+        value_fn=lambda data: (
+            (TerminalState.BUSY if data.awaiting_terminal else terminal_state(data.status)).value
+        ),
     ),
     KineticSensorEntityDescription(
         key="screen",
