@@ -42,6 +42,16 @@ _MARGIN = 16
 _LINE_SPACING = 6
 #: Pixels; readable on a dashboard card (ignored where Pillow has no FreeType).
 _FONT_SIZE = 18
+#: Blank lines below the last one: a picture card lays its caption over the bottom of the
+#: image, which would otherwise hide the receipt's last line.
+_CAPTION_LINES = 3
+#: What is served before there is a receipt: one transparent pixel. The frontend asks for
+#: the image whatever its state; an answer without one would be an HTTP 500 and a broken
+#: image on every dashboard (the entity's state stays ``unknown`` meanwhile).
+NO_RECEIPT = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b4944415478da636000020000050001e9fadcd80000000049454e44ae426082"
+)
 
 
 def render_receipt(lines: Sequence[str]) -> bytes:
@@ -50,9 +60,8 @@ def render_receipt(lines: Sequence[str]) -> bytes:
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     line_height = int(probe.textbbox((0, 0), "Ag|", font=font)[3]) + _LINE_SPACING
     width = max((int(probe.textlength(line, font=font)) for line in lines), default=0)
-    image = Image.new(
-        "L", (width + 2 * _MARGIN, line_height * max(len(lines), 1) + 2 * _MARGIN), 255
-    )
+    rows = max(len(lines), 1) + _CAPTION_LINES
+    image = Image.new("L", (width + 2 * _MARGIN, line_height * rows + 2 * _MARGIN), 255)
     draw = ImageDraw.Draw(image)
     for index, line in enumerate(lines):
         draw.text((_MARGIN, _MARGIN + index * line_height), line, fill=0, font=font)
@@ -142,6 +151,11 @@ class KineticReceiptImage(KineticEntity, ImageEntity):
             terminal=status.name or status.serial,
         )
 
-    async def async_image(self) -> bytes | None:
-        """Return the PNG of the last receipt."""
-        return self._image
+    @property
+    def available(self) -> bool:
+        """Always: the receipt is Home Assistant's own, whether the terminal answers or not."""
+        return True
+
+    async def async_image(self) -> bytes:
+        """Return the PNG of the last receipt (before the first one, a blank pixel)."""
+        return self._image if self._image is not None else NO_RECEIPT

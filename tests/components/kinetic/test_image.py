@@ -17,10 +17,11 @@ from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.kinetic.image import KineticReceiptImage, render_receipt
+from custom_components.kinetic.image import NO_RECEIPT, KineticReceiptImage, render_receipt
 from kinetic_integration.simulator import KineticGoSimulator, PaymentEngineSimulator
 
 from .conftest import setup_entry
+from .test_coordinator import _tick
 from .test_payments import sale
 
 GO_IMAGE = "image.kinetic_go_2_kg2sim0001_last_receipt"
@@ -51,7 +52,7 @@ async def test_terminal_receipt_after_a_sale(
     state = hass.states.get(GO_IMAGE)
     assert state is not None
     assert state.state == STATE_UNKNOWN
-    assert await receipt_entity(hass, GO_IMAGE).async_image() is None
+    assert await receipt_entity(hass, GO_IMAGE).async_image() == NO_RECEIPT
 
     answer = await sale(hass, go_entry, amount="12.50", tip="1.50", table="12")
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -158,3 +159,42 @@ def test_render_nothing() -> None:
     with Image.open(io.BytesIO(png)) as image:
         assert image.size[0] > 0
         assert image.size[1] > 0
+
+
+async def test_no_receipt_yet_is_no_error(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    go_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+) -> None:
+    """Before the first receipt the image answers a blank pixel, never an HTTP 500.
+
+    The frontend asks for every image entity's picture whatever its state (issue 15: a
+    broken image and a server error on every page load until the first receipt).
+    """
+    await setup_entry(hass, go_entry)
+    client = await hass_client()
+    for _ in range(2):
+        state = hass.states.get(GO_IMAGE)
+        assert state is not None
+        # No receipt: the state says so (image_last_updated is None).
+        assert state.state == STATE_UNKNOWN
+        response = await client.get(state.attributes["entity_picture"])
+        assert response.status == HTTPStatus.OK
+        assert response.content_type == "image/png"
+        with Image.open(io.BytesIO(await response.read())) as image:
+            assert image.size == (1, 1)
+        # A terminal lost does not make Home Assistant's own receipt unavailable.
+        await go_sim.stop()
+        await _tick(hass)
+
+
+def test_caption_leaves_the_last_line_visible() -> None:
+    """Blank space below the last line: a picture card's caption covers the bottom."""
+    png = render_receipt(["MERCHANT COPY", "PLEASE RETAIN FOR YOUR RECORDS"])
+    with Image.open(io.BytesIO(png)) as image:
+        gray = image.convert("L")
+        width, height = gray.size
+        inked = [y for y in range(height) if min(gray.crop((0, y, width, y + 1)).getdata()) < 128]
+    # The caption of a picture card is about 48 px tall at this width.
+    assert height - 1 - max(inked) >= 64
