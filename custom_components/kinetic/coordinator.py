@@ -99,6 +99,11 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
         )
         entry.async_on_unload(self._async_cancel_soon)
 
+    @property
+    def running(self) -> frozenset[str]:
+        """References of the transactions this integration runs on the terminal now."""
+        return frozenset(self._running)
+
     @callback
     def _async_started(self, reference: str) -> None:
         """Show our transaction at once (busy, fast polling), then ask the terminal soon."""

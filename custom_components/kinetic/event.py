@@ -41,6 +41,11 @@ class KineticTransactionEvent(KineticEntity, EventEntity):
         super().__init__(coordinator, "transaction")
         self._attr_event_types = [result.value for result in TransactionResult]
 
+    @property
+    def available(self) -> bool:
+        """Always: the events are Home Assistant's own, whether the terminal answers or not."""
+        return True
+
     async def async_added_to_hass(self) -> None:
         """Listen for this entry's finished transactions."""
         await super().async_added_to_hass()

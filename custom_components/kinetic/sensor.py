@@ -7,7 +7,7 @@ outcomes are confirmed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -52,6 +52,9 @@ class KineticSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[KineticData], StateType | datetime | Decimal]
     exists_fn: Callable[[KineticCoordinator], bool] = lambda _: True
+    #: Keeps its last known value while the terminal cannot be reached (what it shows is
+    #: a past transaction, which a lost terminal does not change).
+    available_offline: bool = False
 
 
 def _last_amount(data: KineticData) -> Decimal | None:
@@ -108,6 +111,7 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
     KineticSensorEntityDescription(
         key="last_transaction_result",
         translation_key="last_transaction_result",
+        available_offline=True,
         device_class=SensorDeviceClass.ENUM,
         options=[result.value for result in TransactionResult],
         value_fn=lambda data: (
@@ -118,6 +122,7 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
     KineticSensorEntityDescription(
         key="last_transaction_amount",
         translation_key="last_transaction_amount",
+        available_offline=True,
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
         value_fn=_last_amount,
@@ -126,6 +131,7 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
     KineticSensorEntityDescription(
         key="last_transaction_time",
         translation_key="last_transaction_time",
+        available_offline=True,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_time,
         exists_fn=_supports(Capability.LATEST_TRANSACTION),
@@ -175,6 +181,13 @@ class KineticSensorEntity(KineticEntity, SensorEntity):
             self._attr_native_unit_of_measurement = coordinator.hass.config.currency
 
     @property
+    def available(self) -> bool:
+        """Unavailable with the terminal, unless it shows the last known transaction."""
+        if self.entity_description.available_offline:
+            return self.coordinator.data is not None
+        return super().available
+
+    @property
     def native_value(self) -> StateType | datetime | Decimal:
         """Return the value read from the last poll."""
         return self.entity_description.value_fn(self.coordinator.data)
@@ -196,6 +209,7 @@ def sales_today(
     *,
     terminal: str,
     since: datetime,
+    running: Collection[str] = (),
 ) -> tuple[Decimal, int]:
     """Return the net sales of one terminal since ``since``, and how many were left out.
 
@@ -205,7 +219,9 @@ def sales_today(
     reversal subtracts the sale it voids as the journal knows it. Declined, cancelled and
     failed transactions moved no money. Transactions whose outcome is not confirmed
     (unknown, still open, or abandoned after a check by hand) are not counted; the
-    second number says how many of those there are since ``since``.
+    second number says how many of those there are since ``since``, leaving out those
+    in ``running``: transactions running right now, whose outcome is on its way rather
+    than unknown.
     """
     mine = [record for record in records if record.terminal == terminal]
     by_reference = {record.reference: record for record in mine}
@@ -215,7 +231,7 @@ def sales_today(
         if record.updated_at < since or record.state is JournalState.NOT_SENT:
             continue
         if record.state is not JournalState.FINAL:
-            unconfirmed += 1
+            unconfirmed += record.reference not in running
             continue
         if record.result is not TransactionResult.APPROVED:
             continue
@@ -248,7 +264,8 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
     """Net card sales of one terminal today (Home Assistant's time zone), from the journal.
 
     Recomputed when one of its transactions finishes, on every poll and at local
-    midnight, when it starts again from zero.
+    midnight, when it starts again from zero. Available whether or not the terminal
+    answers: the figure is Home Assistant's own.
     """
 
     _attr_translation_key = "sales_today"
@@ -262,6 +279,11 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
         self._journal = journal
         self._attr_native_unit_of_measurement = coordinator.hass.config.currency
         self._recompute()
+
+    @property
+    def available(self) -> bool:
+        """Always: the journal is Home Assistant's, not the terminal's."""
+        return True
 
     async def async_added_to_hass(self) -> None:
         """Listen for this entry's finished transactions and for midnight."""
@@ -286,6 +308,7 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
             # Resolved during setup, before the platforms: the journal's key.
             terminal=self.coordinator.terminal.identity,
             since=start,
+            running=self.coordinator.running,
         )
         self._attr_native_value = total
         self._attr_last_reset = start

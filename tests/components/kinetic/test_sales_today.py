@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,7 +13,8 @@ import pytest_socket
 from freezegun import freeze_time
 from homeassistant.components.sensor import ATTR_LAST_RESET, ATTR_STATE_CLASS
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -93,6 +95,24 @@ async def _call(
     assert isinstance(response, dict)
     await hass.async_block_till_done(wait_background_tasks=True)
     return response
+
+
+async def _reached(hass: HomeAssistant, entity_id: str, wanted: str) -> None:
+    reached = asyncio.Event()
+
+    @callback
+    def _changed(event: Event[EventStateChangedData]) -> None:
+        new_state = event.data["new_state"]
+        if new_state is not None and new_state.state == wanted:
+            reached.set()
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, _changed)
+    try:
+        state = hass.states.get(entity_id)
+        if state is None or state.state != wanted:
+            await reached.wait()
+    finally:
+        unsubscribe()
 
 
 def _value(hass: HomeAssistant, entity_id: str) -> Decimal:
@@ -265,3 +285,70 @@ def test_the_definition() -> None:
     # 10.00 + 5.50 + (20.00 + 2.00 tip) - 1.25 refund - 5.50 reversed (s2)
     assert total == Decimal("30.75")
     assert unconfirmed == 2
+
+
+async def test_stays_true_when_the_terminal_is_offline(
+    hass: HomeAssistant, front: MockConfigEntry, front_sim: KineticGoSimulator
+) -> None:
+    """A terminal lost leaves the total (Home Assistant's own journal) as it was.
+
+    Issue 15 (2): the total went unavailable, and the dashboard's sum to 0.00.
+    """
+    await _call(hass, front, "start_sale", amount="73.00")
+    last = "sensor.front_last_transaction_amount"
+    assert _value(hass, last) == Decimal("73.00")
+    await front_sim.stop()
+    for _ in range(2):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=16))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not front.runtime_data.coordinator.last_update_success
+    state = hass.states.get("sensor.front_state")
+    assert state is not None
+    assert state.state == "unavailable"
+    # Derived from what Home Assistant keeps: still there, still true.
+    assert _value(hass, FRONT) == Decimal("73.00")
+    assert _value(hass, last) == Decimal("73.00")
+    event = hass.states.get("event.front_transaction")
+    assert event is not None
+    assert event.state != "unavailable"
+
+
+async def test_a_sale_in_progress_is_not_unconfirmed(
+    hass: HomeAssistant, sales_loopback: None
+) -> None:
+    """While a sale waits for the card its outcome is pending, not unknown.
+
+    Issue 15 (3): "1 transaction(s) with an unknown outcome not counted" showed during
+    every normal sale.
+    """
+    # customer_delay=0: the card is presented only when the test says so.
+    sim = KineticGoSimulator(host=BACK_HOST, port=0, serial="KG2SALES03", customer_delay=0)
+    register_secret(*sim.secrets())
+    async with sim:
+        entry = _entry(hass, sim, "Back")
+        await setup_entry(hass, entry)
+        device = terminal_device(hass, entry)
+        await hass.services.async_call(
+            DOMAIN,
+            "start_sale",
+            {"device_id": device.id, "amount": "8.00", "wait": False},
+            blocking=True,
+        )
+        journal: HomeAssistantJournal = hass.data[DATA_JOURNAL]
+        # The sale reaches the terminal (its screen asks for the card).
+        async with asyncio.timeout(10):
+            await _reached(hass, "sensor.back_state", "waiting_for_card")
+        await entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+        state = hass.states.get(BACK)
+        assert state is not None
+        assert [record.state for record in journal.records()] == [JournalState.SENT]
+        assert state.attributes["unconfirmed"] == 0
+        assert Decimal(state.state) == 0
+        await sim.customer("present")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        state = hass.states.get(BACK)
+        assert state is not None
+        assert Decimal(state.state) == Decimal("8.00")
+        assert state.attributes["unconfirmed"] == 0
+        assert await hass.config_entries.async_unload(entry.entry_id)
