@@ -256,9 +256,8 @@ async def test_actions_exist(hass: HomeAssistant, demo: Demo) -> None:
     for action in actions:
         assert action["action"] == "perform-action"
         domain, service = action["perform_action"].split(".")
-        if action["perform_action"] == "script.turn_on":
-            assert action["target"] == {"entity_id": "script.table_service"}
-            assert set(action["data"]["variables"]) == {"table", "amount"}
+        if action["perform_action"] == "script.table_service":
+            assert set(action["data"]) == {"table", "amount"}
         else:
             assert hass.services.has_service(domain, service), action
 
@@ -277,9 +276,10 @@ def test_charge_buttons() -> None:
     assert set(BUTTONS) <= set(buttons)
     for name, (table, amount) in BUTTONS.items():
         action = buttons[name]["tap_action"]
-        assert action["perform_action"] == "script.turn_on"
+        # Called directly (not through script.turn_on), so a refusal reaches the browser.
+        assert action["perform_action"] == "script.table_service"
         # Amounts stay exact strings ("42.50"), never numbers.
-        assert action["data"]["variables"] == {"table": table, "amount": amount}
+        assert action["data"] == {"table": table, "amount": amount}
 
 
 async def test_charge_button_sells_and_the_total_adds_up(hass: HomeAssistant, demo: Demo) -> None:
@@ -299,9 +299,7 @@ async def test_charge_button_sells_and_the_total_adds_up(hass: HomeAssistant, de
     # What the frontend sends for the button's tap action.
     action = _buttons()["Charge table 5"]["tap_action"]
     domain, service = action["perform_action"].split(".")
-    await hass.services.async_call(
-        domain, service, action["data"], blocking=True, target=action["target"]
-    )
+    await hass.services.async_call(domain, service, action["data"], blocking=True)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     first, second = demo.go
@@ -312,3 +310,42 @@ async def test_charge_button_sells_and_the_total_adds_up(hass: HomeAssistant, de
     assert Decimal(state.state) == Decimal("42.50")
     rendered = Template(total, hass).async_render(parse_result=False)
     assert rendered.startswith(f"## 42.50 {hass.config.currency}")
+
+
+async def test_second_charge_is_refused_visibly(
+    hass: HomeAssistant, demo: Demo, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A second press for the same table answers the browser with the integration's words.
+
+    Issue 15 (4): through ``script.turn_on`` the refusal was only an ERROR in the log.
+    """
+    scripts: dict[str, Any] = {}
+    for path in sorted(SCRIPTS.glob("*.yaml")):
+        scripts.update(load_yaml_dict(path))
+    assert await async_setup_component(hass, "script", {"script": scripts})
+    await hass.async_block_till_done()
+    action = _buttons()["Charge table 5"]["tap_action"]
+    domain, service = action["perform_action"].split(".")
+    client = await hass_ws_client(hass)
+    answers = []
+    for ident in (1, 2):
+        # What the frontend sends for the button's tap action.
+        await client.send_json(
+            {
+                "id": ident,
+                "type": "call_service",
+                "domain": domain,
+                "service": service,
+                "service_data": action["data"],
+            }
+        )
+        answers.append(await client.receive_json())
+        await hass.async_block_till_done(wait_background_tasks=True)
+    first, second = answers
+    assert first["success"], first
+    assert not second["success"]
+    # The frontend shows this message in a toast.
+    message = second["error"]["message"]
+    assert "for table 5 is running or was just approved" in message
+    assert second["error"]["translation_key"] == "duplicate_table"
+    assert [str(charge.amount) for charge in demo.go[0].charges()] == ["42.50"]
