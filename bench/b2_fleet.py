@@ -110,7 +110,8 @@ async def _one_terminal(
         during.append(await asyncio.wait_for(busy_off, 30) - ended)
 
 
-def _latency(values: list[float]) -> dict[str, float]:
+def latency(values: list[float]) -> dict[str, float]:
+    """Percentiles of latencies in seconds (also B3 from the action call's)."""
     return {
         "samples": len(values),
         "p50_s": percentile(values, 50),
@@ -217,6 +218,6 @@ async def _latencies(
         "duration_s": time.monotonic() - started,
         "idle_poll_interval_s": IDLE_INTERVAL.total_seconds(),
         "fast_poll_interval_s": FAST_INTERVAL.total_seconds(),
-        "idle": _latency(idle),
-        "during_transaction": _latency(during),
+        "idle": latency(idle),
+        "during_transaction": latency(during),
     }

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from . import b6_report
+from . import b3_report, b6_report
 
 #: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
 #: noisy runner does not fail it.
@@ -146,6 +146,8 @@ def checks(results: dict[str, Any]) -> list[Check]:
         found += _b1_checks(results["b1"])
     if results.get("fleet"):
         found += _fleet_checks(results["fleet"])
+    if results.get("b3"):
+        found += [Check("B3", *check) for check in b3_report.checks(results["b3"])]
     if results.get("b4"):
         found += _b4_checks(results["b4"])
     if results.get("b5"):
@@ -355,9 +357,10 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         "ratio or a percentile measured side by side in one run on the machine below. The",
         "simulated terminals run in a child process on distinct 127.0.x.y loopback",
         "addresses, so their CPU is never counted as ours. `scripts/bench --quick` (B1 at",
-        "N = 10 and 100 only, B6 at 0 and 10,000 records) runs in `scripts/test` and fails",
-        f"when B1's ratio exceeds {QUICK_GATE} or B6's median cost per sale at 10,000 records",
-        f"exceeds {b6_report.QUICK_GATE}x that at 0.",
+        "N = 10 and 100 only, B6 at 0 and 10,000 records, B3 from the action call on 5",
+        f"terminals) runs in `scripts/test` and fails when B1's ratio exceeds {QUICK_GATE}, B6's",
+        f"median cost per sale at 10,000 records exceeds {b6_report.QUICK_GATE}x that at 0, or",
+        f"a p95 of B3 from the action call exceeds {b3_report.QUICK_GATE:.0f} s.",
         "",
         f"- Date: {machine['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']},",
@@ -375,6 +378,8 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         out += _b1_section(results["b1"])
     if results.get("fleet"):
         out += _fleet_section(results["fleet"])
+    if results.get("b3"):
+        out += b3_report.section(results["b3"], _row, _header)
     if results.get("b4"):
         out += _b4_section(results["b4"])
     if results.get("b5"):
