@@ -150,7 +150,7 @@ async def run(count: int, idle_window: float, rounds: int) -> dict[str, Any]:
             wall = time.monotonic() - wall
             cpu_share = (time.process_time() - cpu) / wall
             loop_share = (time.thread_time() - thread) / wall
-            failing = sum(not e.runtime_data.last_update_success for e in entries)
+            failing = sum(not e.runtime_data.coordinator.last_update_success for e in entries)
             results["b2"] = {
                 "setup_s": setup,
                 "loaded": loaded,
