@@ -3,8 +3,10 @@
 Starts what ``scripts/develop`` starts (the simulated fleet and a real Home Assistant
 process with the integration, onboarded and configured through the config flow), then in
 headless Chromium: signs in, opens a terminal's device page, presses the example
-dashboard's "Charge table 5" button, pays on the virtual terminal page, and sees the
-approved result and the receipt image back in Home Assistant.
+dashboard's "Charge table 5" button and sees the sale in progress on the terminal's card
+within a second, pays on the virtual terminal page, and sees the approved result and the
+receipt image back in Home Assistant. No image is broken on any page, and no request of
+the pages answers an HTTP error.
 
 Screenshots land in ``build/e2e/``; with ``KINETIC_UPDATE_SCREENSHOTS=1`` they also replace
 the README's in ``docs/screenshots/``. Skipped, saying why, where Chromium or Playwright is
@@ -51,6 +53,38 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 30_000
 #: The entity id prefix of the first Kinetic Go (named by its model and serial).
 GO_1 = "kinetic_go_2_kg2sim0001"
+#: Issue 15: the card shows a sale started from the dashboard within a second.
+FEEDBACK_S = 1.0
+#: Every element in the page, shadow roots included.
+DEEP = """
+    const all = (root) => {
+        const found = [];
+        for (const el of root.querySelectorAll('*')) {
+            found.push(el);
+            if (el.shadowRoot) found.push(...all(el.shadowRoot));
+        }
+        return found;
+    };
+"""
+#: True once the dashboard shows a transaction in progress ("Running", as the frontend
+#: names a running binary sensor that is on; off is "Not running").
+SHOWS_RUNNING = (
+    "() => {"
+    + DEEP
+    + """
+        return all(document).some((el) => el.children.length === 0
+            && el.textContent.trim() === 'Running');
+    }"""
+)
+#: The sources of the images in the page that did not load (or have no pixels).
+BROKEN_IMAGES = (
+    "() => {"
+    + DEEP
+    + """
+        return all(document).filter((el) => el.tagName === 'IMG' && el.src
+            && (!el.complete || el.naturalWidth === 0)).map((el) => el.src);
+    }"""
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -180,6 +214,14 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
 
     await context.route("**/*", loopback_only)
     page = await context.new_page()
+    # Every answer an HTTP error, of any page (a broken image is one).
+    failed: list[str] = []
+    context.on(
+        "response",
+        lambda response: (
+            failed.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
     user = demo.settings.user
     await _sign_in(page, demo.hass_url, user.username, user.password)
 
@@ -196,8 +238,17 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
     await page.goto(f"{demo.hass_url}/kinetic-demo/0")
     charge = page.get_by_text("Charge table 5", exact=False).first
     await charge.wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text("Not running").first.wait_for(timeout=TIMEOUT_MS)
+    # The markdown cards render their templates a moment after the page.
+    await page.get_by_text("Present the card on the").first.wait_for(timeout=TIMEOUT_MS)
+    assert await page.evaluate(BROKEN_IMAGES) == []
     await shots.take(page, "dashboard")
+    clicked = asyncio.get_running_loop().time()
     await charge.click()
+    # The terminal's card shows the sale at once, not at the next poll (issue 15).
+    await page.wait_for_function(SHOWS_RUNNING, timeout=TIMEOUT_MS, polling=20)
+    shown = asyncio.get_running_loop().time() - clicked
+    assert shown <= FEEDBACK_S, f"the sale showed {shown:.2f} s after the click"
     terminal = await _busy_terminal(demo)
 
     # The customer's side: the virtual terminal page shows the amount and asks for a card.
@@ -231,7 +282,11 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
         arg=receipt,
         timeout=TIMEOUT_MS,
     )
+    # Tall enough for the whole receipt: its last line clear of the card's caption.
+    await page.set_viewport_size({"width": 1280, "height": 1240})
     await shots.take(page, "dashboard-approved")
+    assert await page.evaluate(BROKEN_IMAGES) == []
+    assert failed == []
 
     # Home Assistant's states say the same as the page.
     result = await demo.api.render(f"{{{{ states('sensor.{GO_1}_last_transaction_result') }}}}")
