@@ -19,22 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 
 from custom_components.kinetic.const import DOMAIN, IDLE_INTERVAL
 
 from .b2_fleet import StateWaiter, latency
 from .common import loopback_hosts
 from .fleet import GO, FleetProcess, SimSpec
-from .hass_env import add_entry, home_assistant
+from .hass_env import loaded_entries
 
 PROCESSING_DELAY = 0.1
 #: Longest wait for one change before the run is called broken.
@@ -96,39 +93,29 @@ async def run(terminals: int, rounds: int) -> dict[str, Any]:
     figures = _Figures()
     results: dict[str, Any] = {}
     try:
-        with tempfile.TemporaryDirectory(prefix="kinetic-bench-") as config_dir:
-            async with home_assistant(config_dir) as (hass, blocking):
-                entries = [add_entry(hass, terminal) for terminal in fleet.terminals]
-                assert await async_setup_component(hass, DOMAIN, {})
-                await hass.async_block_till_done()
-                loaded = sum(e.state is ConfigEntryState.LOADED for e in entries)
-                if loaded != len(entries):
-                    raise RuntimeError(f"only {loaded} of {len(entries)} entries loaded")
-                waiter = StateWaiter(hass)
-                jobs = [
-                    _one_terminal(
-                        hass,
-                        fleet,
-                        waiter,
-                        index=index,
-                        device_id=_device_id(hass, entry),
-                        coordinator=entry.runtime_data.coordinator,
-                        entities=_entities(hass, str(entry.unique_id)),
-                        rounds=rounds,
-                        into=figures,
-                    )
-                    for index, entry in enumerate(entries)
-                ]
-                started = time.monotonic()
-                try:
-                    await asyncio.gather(*jobs)
-                finally:
-                    waiter.close()
-                results["duration_s"] = time.monotonic() - started
-                results["blocking_calls"] = blocking.count
-                await asyncio.gather(
-                    *(hass.config_entries.async_unload(e.entry_id) for e in entries)
+        async with loaded_entries(fleet.terminals) as (hass, blocking, entries):
+            waiter = StateWaiter(hass)
+            jobs = [
+                _one_terminal(
+                    hass,
+                    fleet,
+                    waiter,
+                    index=index,
+                    device_id=_device_id(hass, entry),
+                    coordinator=entry.runtime_data.coordinator,
+                    entities=_entities(hass, str(entry.unique_id)),
+                    rounds=rounds,
+                    into=figures,
                 )
+                for index, entry in enumerate(entries)
+            ]
+            started = time.monotonic()
+            try:
+                await asyncio.gather(*jobs)
+            finally:
+                waiter.close()
+            results["duration_s"] = time.monotonic() - started
+            results["blocking_calls"] = blocking.count
     finally:
         await fleet.stop()
     return {

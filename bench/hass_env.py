@@ -7,8 +7,10 @@ its announcement listener is pointed at loopback and an ephemeral port.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,8 +18,10 @@ from unittest.mock import patch
 
 from aiohttp.resolver import AsyncResolver
 from homeassistant import block_async_io, loader
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
@@ -118,3 +122,25 @@ def add_entry(hass: HomeAssistant, terminal: Mapping[str, Any], device: int = 0)
     )
     entry.add_to_hass(hass)
     return entry
+
+
+@asynccontextmanager
+async def loaded_entries(
+    terminals: list[dict[str, Any]],
+) -> AsyncIterator[tuple[HomeAssistant, BlockingCallCounter, list[Any]]]:
+    """Yield a Home Assistant with one loaded config entry per simulated terminal.
+
+    Its storage (where the journal is saved) is a temporary directory. The entries are
+    unloaded on the way out, while the terminals still answer, so no poll races the
+    shutdown.
+    """
+    with tempfile.TemporaryDirectory(prefix="kinetic-bench-") as config_dir:
+        async with home_assistant(config_dir) as (hass, blocking):
+            entries = [add_entry(hass, terminal) for terminal in terminals]
+            assert await async_setup_component(hass, DOMAIN, {})
+            await hass.async_block_till_done()
+            loaded = sum(e.state is ConfigEntryState.LOADED for e in entries)
+            if loaded != len(entries):
+                raise RuntimeError(f"only {loaded} of {len(entries)} entries loaded")
+            yield hass, blocking, entries
+            await asyncio.gather(*(hass.config_entries.async_unload(e.entry_id) for e in entries))
