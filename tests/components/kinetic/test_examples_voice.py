@@ -154,7 +154,10 @@ async def test_charge_table_by_voice(hass: HomeAssistant, voice: list[KineticGoS
     # Said twice (or heard twice): the integration refuses a second sale for table 5 right
     # after its approval, and the answer says so.
     speech = await _say(hass, "charge 42.50 to table 5")
-    assert speech.startswith("Table 5: the terminal refused the sale, nothing charged")
+    assert speech == (
+        "Table 5: this table was charged a moment ago, so nothing was sent "
+        "and nothing charged again."
+    )
     assert first.money_requests() == 1
     assert second.money_requests() == 0
 
@@ -276,5 +279,6 @@ async def test_integration_cap_second_guard(
 
     speech = await _say(hass, "charge table 5 80.00")
 
-    assert speech.startswith("Table 5: the terminal refused the sale, nothing charged")
+    assert speech.startswith("Table 5: Home Assistant refused the sale before sending it")
+    assert speech.endswith("nothing charged.")
     assert [sim.money_requests() for sim in voice] == [0, 0]
