@@ -101,6 +101,10 @@ class Fleet:
         try:
             for sim in self.simulators:
                 await sim.start()
+                if isinstance(sim, DeviceServiceSimulator):
+                    # Its port is known now (an ephemeral one too): named as Home Assistant
+                    # titles it, by model and address.
+                    sim.name = f"{DEVICE_SERVICE_MODEL} {sim.host}:{sim.port}"
             if self.zeroconf or self.announce:
                 await self._start_advertising()
         except BaseException:

@@ -1,6 +1,6 @@
 """The virtual terminal page (``/_sim/ui``), its state endpoint and the network cable.
 
-Simulators here use 127.0.0.140-148 (nothing else in the suite does).
+Simulators here use 127.0.0.140-147, 150 and 151 (nothing else in the suite does).
 """
 
 from __future__ import annotations
@@ -399,7 +399,7 @@ async def test_idle_screen_shows_no_finished_sale(
     """Once the result's hold is over the screen says Idle, and no amount stays on it."""
     monkeypatch.setattr(ui, "RESULT_HOLD", 0.2)
     async with KineticGoSimulator(
-        host="127.0.0.144", customer_delay=0.01, processing_delay=0.01
+        host="127.0.0.150", customer_delay=0.01, processing_delay=0.01
     ) as sim:
         terminal = create_terminal(config_for(sim), session)
         result = await terminal.sale("42.50", timeout=20)
@@ -426,3 +426,13 @@ def test_fleet_names_are_home_assistants() -> None:
     ]
     [pe] = [sim for sim in fleet.simulators if sim.kind is TerminalKind.PAYMENT_ENGINE]
     assert [device.name for device in pe.devices] == ["Counter 1"]
+
+
+async def test_fleet_names_an_ephemeral_device_service_by_its_port() -> None:
+    """On an ephemeral port the DeviceService is named once its port is known."""
+    async with Fleet(
+        kinetic_go=0, device_service=1, payment_engine=0, first_host=151, port=0
+    ) as fleet:
+        [ds] = fleet.simulators
+        assert ds.port != 0
+        assert ds.name == f"{kind_facts(TerminalKind.DEVICE_SERVICE).model} 127.0.0.151:{ds.port}"
