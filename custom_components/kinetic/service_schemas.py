@@ -27,6 +27,7 @@ SERVICE_CANCEL = "cancel"
 #: device pickers offer only the kinds that can (a test keeps the two in step).
 ACTION_CAPABILITIES = {
     SERVICE_START_SALE: Capability.SALE,
+    SERVICE_AUTHORIZE: Capability.AUTHORIZE,
     SERVICE_REFUND: Capability.REFUND,
     SERVICE_REVERSE: Capability.REVERSAL,
     SERVICE_RECONCILE: Capability.RECONCILIATION,
