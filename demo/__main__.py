@@ -12,7 +12,7 @@ from pathlib import Path
 from kinetic_integration.cli import fleet_instructions
 
 from .api import DemoSetupError
-from .config import DEFAULT_CONFIG_DIR
+from .config import DEFAULT_CONFIG_DIR, is_new_config_dir
 from .hass import HassStartError
 from .runner import Demo, DemoSettings, PortInUseError, run_demo
 
@@ -77,11 +77,12 @@ def summary(demo: Demo) -> str:
         ]
     lines.append("Virtual terminals (act as the customer here):")
     for sim in demo.fleet.simulators:
-        lines.append(f"  {sim.name:<18} {sim.kind!s:<15} {Demo.terminal_page(sim)}")
+        lines.append(f"  {sim.name:<36} {sim.kind!s:<15} {Demo.terminal_page(sim)}")
     lines.append("")
     if demo.hass_url:
         lines += [
-            "Try: on the dashboard press 'Charge table 5', then 'Tap' on Kinetic Go 1's page.",
+            "Try: on the dashboard press 'Charge table 5', then 'Tap' on the page of",
+            "Kinetic Go 2 KG2SIM0001.",
             "The cents choose the outcome when the customer is automatic (.01 declined, .02 PIN,",
             ".03 no card, .04 cancels, .05 host error, .06 signature).",
         ]
@@ -89,6 +90,13 @@ def summary(demo: Demo) -> str:
         lines.append(fleet_instructions(demo.fleet.describe()))
     lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
+
+
+def start_message(config_dir: Path) -> str:
+    """Say what starts; the slow first start (a new configuration) says it takes a minute."""
+    if is_new_config_dir(config_dir):
+        return "Starting the simulated fleet and Home Assistant (the first start takes a minute)..."
+    return "Starting the simulated fleet and Home Assistant..."
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -101,7 +109,7 @@ async def _main(args: argparse.Namespace) -> int:
         hass=args.hass,
     )
     if args.hass:
-        print("Starting the simulated fleet and Home Assistant (the first start takes a minute)...")
+        print(start_message(settings.config_dir))
     stop = asyncio.Event()
     ready = False
     task = asyncio.current_task()

@@ -175,6 +175,14 @@ class HassApi:
         answer = await self._json("POST", path, json=dict(data))
         return answer["service_response"] if return_response else answer
 
+    async def converse(self, text: str, language: str = "en") -> str:
+        """Say ``text`` to Assist (the conversation API); return what it answers."""
+        answer = await self._json(
+            "POST", "/api/conversation/process", json={"text": text, "language": language}
+        )
+        speech: str = answer["response"]["speech"]["plain"]["speech"]
+        return speech
+
     async def state(self, entity_id: str) -> dict[str, Any]:
         """Return an entity's state object."""
         found: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")

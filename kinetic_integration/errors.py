@@ -96,9 +96,20 @@ class AmountAboveCapError(InvalidAmountError):
 
 
 class UnsupportedOperationError(KineticInputError):
-    """The terminal's kind cannot do what was asked; nothing was sent."""
+    """The terminal's kind cannot do what was asked; nothing was sent.
+
+    ``capability`` names what was asked (a ``Capability`` value such as ``"refund"``)
+    when known, so a frontend can say it in its own words.
+    """
 
     code = "unsupported"
+
+    def __init__(
+        self, message: str = "", *, capability: str | None = None, details: str | None = None
+    ) -> None:
+        """Remember which capability was missing, when known."""
+        super().__init__(message, details=details)
+        self.capability = capability
 
 
 # --- What the terminal told us -----------------------------------------------

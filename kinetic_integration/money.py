@@ -55,6 +55,9 @@ def _to_decimal(value: object, field: str) -> Decimal:
         return Decimal(value)
     if isinstance(value, str):
         text = value.strip()
+        if text.startswith("-") and _PLAIN_DECIMAL.fullmatch(text[1:]):
+            # A negative amount is a plain decimal with the wrong sign: say that.
+            raise InvalidAmountError(f"{field} must be greater than zero, got {value!r}")
         if not _PLAIN_DECIMAL.fullmatch(text):
             raise InvalidAmountError(f"{field} must be a plain decimal like 12.34, got {value!r}")
         try:

@@ -28,6 +28,9 @@ class KineticEntity(CoordinatorEntity[KineticCoordinator]):
             identifiers={(DOMAIN, unique_id)},
             manufacturer=status.manufacturer or facts.manufacturer,
             model=status.model or facts.model,
+            # The kind's model name, whatever the terminal reports as its model: the
+            # actions' device pickers offer only the kinds that can do the action by it.
+            model_id=facts.model,
             name=entry.title,
             serial_number=status.serial,
         )

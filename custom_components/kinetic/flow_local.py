@@ -30,6 +30,9 @@ from kinetic_integration.discovery import (
 from .const import CONF_KIND, CONF_NETWORK, CONF_PORTS, CONF_SERIAL, CONF_TERMINAL, DOMAIN
 from .flow_schemas import SEARCH_SCHEMA, async_try, credentials_schema, local_schema, parse_ports
 
+#: The search form's placeholder naming the terminals that answered but are added already.
+PLACEHOLDER_ADDED = "added"
+
 
 def step_id(facts: KindFacts) -> str:
     """Return the config flow step that adds a terminal of this kind by hand."""
@@ -69,6 +72,7 @@ class KineticLocalFlow(ConfigFlow):
     async def async_step_search(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Sweep a network the user confirms and list what answered."""
         errors: dict[str, str] = {}
+        placeholders = {PLACEHOLDER_ADDED: ""}
         if user_input is not None:
             try:
                 hosts = sweep_targets(user_input[CONF_NETWORK])
@@ -81,18 +85,31 @@ class KineticLocalFlow(ConfigFlow):
             if not errors:
                 sweep = HttpSweep(ports=ports, session=async_get_clientsession(self.hass))
                 # A sweep without credentials learns no serial: compare addresses too.
-                configured: set[str | None] = set()
+                configured: dict[str | None, str] = {}
                 for entry in self._async_current_entries(include_ignore=False):
-                    configured.add(entry.unique_id)
-                    configured.add(f"{entry.data.get(CONF_HOST)}:{entry.data.get(CONF_PORT)}")
+                    configured[entry.unique_id] = entry.title
+                    configured[f"{entry.data.get(CONF_HOST)}:{entry.data.get(CONF_PORT)}"] = (
+                        entry.title
+                    )
+                answered = await sweep.sweep_hosts(hosts)
                 self._found = {
                     terminal.address: terminal
-                    for terminal in await sweep.sweep_hosts(hosts)
+                    for terminal in answered
                     if terminal.key not in configured and terminal.address not in configured
                 }
                 if self._found:
                     return await self.async_step_pick()
-                errors["base"] = "no_devices_found"
+                if answered:
+                    # Every terminal that answered is added already: name them, so the
+                    # user does not think the search failed.
+                    errors["base"] = "all_added"
+                    placeholders[PLACEHOLDER_ADDED] = ", ".join(
+                        f"{configured.get(terminal.key) or configured[terminal.address]} "
+                        f"({terminal.address})"
+                        for terminal in answered
+                    )
+                else:
+                    errors["base"] = "no_devices_found"
         default = ""
         if user_input is None:
             networks = await self.hass.async_add_executor_job(auto_networks)
@@ -103,6 +120,7 @@ class KineticLocalFlow(ConfigFlow):
             step_id="search",
             data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_pick(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

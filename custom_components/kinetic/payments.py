@@ -23,7 +23,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -47,6 +47,7 @@ from .activity import async_finished, async_started
 from .const import DOMAIN, LOGGER
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 from .outcome import Outcome, as_text, transaction_signal
+from .refusal import ActionRefused
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
 #: A second sale for the same table, order or reference this soon after an approval is
@@ -127,15 +128,13 @@ class KineticPayments:
         reference: str, wanted: Mapping[str, Any], other: str, details: Mapping[str, Any]
     ) -> None:
         if other == reference:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
+            raise ActionRefused(
                 translation_key="duplicate_reference",
                 translation_placeholders={"reference": reference},
             )
         for key, value in wanted.items():
             if details.get(key) == value:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
+                raise ActionRefused(
                     translation_key=f"duplicate_{key}",
                     translation_placeholders={key: str(value), "reference": other},
                 )

@@ -8,7 +8,7 @@ import voluptuous as vol
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.helpers import config_validation as cv
 
-from kinetic_integration import ReceiptCopy
+from kinetic_integration import Capability, ReceiptCopy
 
 from .pay_request_fields import PAY_REQUEST_FIELDS, TIMEOUT_FIELD
 
@@ -22,6 +22,20 @@ SERVICE_PRINT_RECEIPT = "print_receipt"
 SERVICE_PRINT_TEXT = "print_text"
 SERVICE_SEND_OFFLINE = "send_offline_transactions"
 SERVICE_CANCEL = "cancel"
+
+#: What a terminal must be able to do for each action that names one; services.yaml's
+#: device pickers offer only the kinds that can (a test keeps the two in step).
+ACTION_CAPABILITIES = {
+    SERVICE_START_SALE: Capability.SALE,
+    SERVICE_AUTHORIZE: Capability.AUTHORIZE,
+    SERVICE_REFUND: Capability.REFUND,
+    SERVICE_REVERSE: Capability.REVERSAL,
+    SERVICE_RECONCILE: Capability.RECONCILIATION,
+    SERVICE_PRINT_RECEIPT: Capability.RECEIPTS,
+    SERVICE_PRINT_TEXT: Capability.PRINT,
+    SERVICE_SEND_OFFLINE: Capability.OFFLINE_TRANSACTIONS,
+    SERVICE_CANCEL: Capability.CANCEL,
+}
 
 ATTR_AMOUNT = "amount"
 ATTR_TIP = "tip"

@@ -19,7 +19,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 
 from kinetic_integration import (
@@ -45,6 +45,7 @@ from .data import DATA_JOURNAL, KineticConfigEntry
 from .outcome import record_response, transaction_response
 from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
+from .refusal import REFUSALS, ActionRefused, refused_by_terminal
 from .sale_fields import passthrough, sale_details
 from .service_schemas import (
     ATTR_ALLOW_DUPLICATE,
@@ -99,43 +100,42 @@ def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
         if not any(device.id == device_id for device in owned):
             continue
         if entry.state is not ConfigEntryState.LOADED:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
+            raise ActionRefused(
                 translation_key="entry_not_loaded",
                 translation_placeholders={"terminal": entry.title},
             )
         return entry.runtime_data.payments
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
+    raise ActionRefused(
         translation_key="device_not_found",
         translation_placeholders={"device_id": device_id},
     )
 
 
-def _input_error(payments: KineticPayments, err: KineticInputError) -> ServiceValidationError:
+def _input_error(payments: KineticPayments, err: KineticInputError) -> ActionRefused:
     """Translate a refusal of the library's input checks (nothing was sent)."""
-    kind = kind_facts(payments.terminal.kind).model
     if isinstance(err, UnsupportedOperationError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
+        # One sentence naming the kind and what it lacks (the library's own sentence is
+        # English; the capability's name is the same in every language).
+        capability = (err.capability or "").replace("_", " ")
+        return ActionRefused(
             translation_key="unsupported",
-            translation_placeholders={"kind": kind, "error": err.message},
+            translation_placeholders={
+                "kind": kind_facts(payments.terminal.kind).name,
+                "capability": capability,
+            },
         )
     if isinstance(err, AmountAboveCapError):
         cap = payments.terminal.max_amount or DEFAULT_MAX_AMOUNT
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
+        return ActionRefused(
             translation_key="amount_above_cap",
             translation_placeholders={"cap": format_amount(cap)},
         )
     if isinstance(err, InvalidAmountError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
+        return ActionRefused(
             translation_key="invalid_amount",
             translation_placeholders={"error": err.message},
         )
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
+    return ActionRefused(
         translation_key="invalid_input",
         translation_placeholders={"error": err.message},
     )
@@ -144,6 +144,8 @@ def _input_error(payments: KineticPayments, err: KineticInputError) -> ServiceVa
 def _call_error(reference: str, err: KineticError) -> HomeAssistantError:
     """Translate a failure during the call (the library raises only if nothing charged)."""
     placeholders = {"reference": reference, "error": err.message or err.code}
+    if isinstance(err, REFUSALS):
+        return refused_by_terminal(err, reference)
     if isinstance(err, UnresolvedTransactionError):
         key = "unresolved_transaction"
         placeholders["reference"] = err.reference
@@ -266,19 +268,14 @@ async def _async_terminal_call(
     payments: KineticPayments, capability: Capability, call: Callable[[], Awaitable[_T]]
 ) -> _T:
     """Check the capability, then run one call that moves no money."""
-    if not payments.terminal.supports(capability):
-        raise _input_error(
-            payments,
-            UnsupportedOperationError(
-                f"A {payments.terminal.kind.value} terminal cannot "
-                f"{capability.value.replace('_', ' ')}"
-            ),
-        )
     try:
+        payments.terminal.require(capability)
         return await call()
     except KineticInputError as err:
         raise _input_error(payments, err) from err
     except KineticError as err:
+        if isinstance(err, REFUSALS):
+            raise refused_by_terminal(err) from err
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="command_failed",
@@ -352,8 +349,7 @@ async def _async_get_transaction(call: ServiceCall) -> ServiceResponse:
     reference = call.data[ATTR_REFERENCE]
     record = await journal.get(reference)
     if record is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
+        raise ActionRefused(
             translation_key="transaction_not_found",
             translation_placeholders={"reference": reference},
         )

@@ -16,6 +16,10 @@ from .device_service import DeviceServiceSimulator
 from .kinetic_go import KineticGoSimulator
 from .payment_engine import PaymentEngineSimulator
 
+#: The DeviceService's model as Home Assistant names it (the library's kind facts, which
+#: the simulator may not import; tests/library/simulator/test_fleet.py keeps them equal).
+DEVICE_SERVICE_MODEL = "MP200 (DeviceService)"
+
 
 class Fleet:
     """Several simulators, each on its own 127.0.0.<first_host + i>."""
@@ -54,7 +58,8 @@ class Fleet:
                 KineticGoSimulator(
                     host=f"127.0.0.{index}",
                     port=KineticGoSimulator.default_port if port is None else port,
-                    name=f"Kinetic Go {number}",
+                    # Named as Home Assistant titles it: its model and serial.
+                    name=f"{KineticGoSimulator.label} KG2SIM{number:04d}",
                     serial=f"KG2SIM{number:04d}",
                     customer_delay=customer_delay,
                     processing_delay=processing_delay,
@@ -62,11 +67,14 @@ class Fleet:
             )
             index += 1
         for number in range(1, device_service + 1):
+            ds_port = DeviceServiceSimulator.default_port if port is None else port
+            # Its API has no serial: Home Assistant titles it by model and address.
+            address = f"127.0.0.{index}:{ds_port}" if ds_port else f"127.0.0.{index}"
             self.simulators.append(
                 DeviceServiceSimulator(
                     host=f"127.0.0.{index}",
-                    port=DeviceServiceSimulator.default_port if port is None else port,
-                    name=f"DeviceService {number}",
+                    port=ds_port,
+                    name=f"{DEVICE_SERVICE_MODEL} {address}",
                     serial=f"MP200SIM{number:04d}",
                     customer_delay=customer_delay,
                     processing_delay=processing_delay,
@@ -78,7 +86,8 @@ class Fleet:
                 PaymentEngineSimulator(
                     host=f"127.0.0.{index}",
                     port=PaymentEngineSimulator.default_port if port is None else port,
-                    name=f"Payment Engine {number}",
+                    # Named after its one device, as Home Assistant's entry is.
+                    name=f"Counter {number}",
                     serial=f"PESIM{number:04d}",
                     devices=((f"sa_SIM{number:025d}", f"Counter {number}"),),
                     customer_delay=customer_delay,
@@ -92,6 +101,10 @@ class Fleet:
         try:
             for sim in self.simulators:
                 await sim.start()
+                if isinstance(sim, DeviceServiceSimulator):
+                    # Its port is known now (an ephemeral one too): named as Home Assistant
+                    # titles it, by model and address.
+                    sim.name = f"{DEVICE_SERVICE_MODEL} {sim.host}:{sim.port}"
             if self.zeroconf or self.announce:
                 await self._start_advertising()
         except BaseException:

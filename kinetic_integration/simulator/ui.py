@@ -18,6 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .device import Device, SimTransaction, Step
+from .transaction import Screen
 
 if TYPE_CHECKING:
     from .knobs import SimulatorKnobs
@@ -100,14 +101,17 @@ def _transaction_state(txn: SimTransaction, currency: str, symbol: str) -> dict[
 def device_state(device: Device, currency: str, symbol: str) -> dict[str, Any]:
     """Describe one device as the page shows it."""
     now = time.monotonic()
+    screen = device.screen_held(max(RESULT_HOLD, device.processing_delay))
     txn = _shown_transaction(device, now)
+    if txn is not None and not txn.active and screen is Screen.IDLE:
+        # The result's hold is over: an idle terminal shows no amount of a finished sale.
+        txn = None
     if txn is None:
         step = "idle"
     elif txn.active:
         step = str(txn.step)
     else:
         step = str(Step.DONE)
-    screen = device.screen_held(max(RESULT_HOLD, device.processing_delay))
     return {
         "serial": device.serial,
         "name": device.name,

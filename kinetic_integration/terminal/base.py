@@ -33,6 +33,7 @@ from ..models.common import (
 )
 from ..money import parse_amount
 from .config import _CAPABILITY_FOR_TYPE, Capability, TerminalConfig
+from .kinds import kind_facts
 from .operation import Operation, PreviousAttempt, TransactionListener, validate_reference
 from .runner import Runner
 
@@ -120,7 +121,9 @@ class Terminal(Runner):
         """Raise UnsupportedOperationError unless this kind can do ``capability``."""
         if capability not in self.capabilities:
             raise UnsupportedOperationError(
-                f"A {self.kind.value} terminal cannot {what or capability.value.replace('_', ' ')}"
+                f"The {kind_facts(self.kind).name} cannot "
+                f"{what or capability.value.replace('_', ' ')}",
+                capability=capability.value,
             )
 
     # --- input checks ----------------------------------------------------------------

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo.api import DemoSetupError
 from demo.runner import Demo, DemoSettings, run_demo
 from kinetic_integration.simulator.base import BaseSimulator
 from tests.log_hygiene import find_secrets
@@ -292,7 +293,7 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
     result = await demo.api.render(f"{{{{ states('sensor.{GO_1}_last_transaction_result') }}}}")
     amount = await demo.api.render(f"{{{{ states('sensor.{GO_1}_last_transaction_amount') }}}}")
     assert (result.strip(), Decimal(amount.strip())) == ("approved", Decimal("42.50"))
-    assert terminal.name == "Kinetic Go 1"  # table 5's terminal in the example script
+    assert terminal.name == "Kinetic Go 2 KG2SIM0001"  # table 5's terminal in the example script
 
     # Exactly one charge of 42.50, on that terminal only.
     assert [entry.amount for entry in terminal.charges()] == [Decimal("42.50")]
@@ -301,9 +302,56 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
             assert other.money_requests() == 0, other.name
     assert len(shots.taken) == 5
 
-    # Home Assistant's own log (integration and library at DEBUG) holds no secret.
+    await _rest_of_the_walk_through(demo, terminal)
+
+    # Home Assistant's own log (integration and library at DEBUG) holds no secret, and no
+    # error: the log the README's troubleshooting sends people to.
     log = (demo.settings.config_dir / "home-assistant.log").read_text(encoding="utf-8")
     assert "kinetic" in log
     secrets = {secret for sim in demo.fleet.simulators for secret in sim.secrets()}
     assert find_secrets(log.splitlines(), secrets) == []
+    assert [line for line in log.splitlines() if " ERROR " in line] == []
     await context.close()
+
+
+async def _rest_of_the_walk_through(demo: Demo, go_1: BaseSimulator) -> None:
+    """The README's other steps: Assist, a decline, a refund, a refusal over REST."""
+    api = demo.api
+    assert api is not None
+    [go_2] = [sim for sim in demo.fleet.simulators if sim.name == "Kinetic Go 2 KG2SIM0002"]
+
+    # Assist, a moment after table 5 was paid: said so, and nothing sent again.
+    speech = await api.converse("charge table 5 42.50")
+    assert "charged a moment ago" in speech, speech
+    assert [entry.amount for entry in go_1.charges()] == [Decimal("42.50")]
+
+    # Declined: table 15 (the second Kinetic Go) for 12.01, the cents that decline.
+    sale = asyncio.ensure_future(
+        api.call_service(
+            "script", "table_service", {"table": 15, "amount": "12.01"}, return_response=True
+        )
+    )
+    await go_2.customer("tap", wait=20)
+    declined = await sale
+    assert declined["result"] == "declined", declined
+
+    # A refund on the first Kinetic Go, paid back to the card.
+    device = (await api.render(f"{{{{ device_id('sensor.{GO_1}_state') }}}}")).strip()
+    refund = asyncio.ensure_future(
+        api.call_service(
+            "kinetic", "refund", {"device_id": device, "amount": "4.00"}, return_response=True
+        )
+    )
+    await go_1.customer("tap", wait=20)
+    refunded = await refund
+    assert (refunded["type"], refunded["result"]) == ("refund", "approved"), refunded
+
+    # A refund on the DeviceService, which cannot do one: 400 with the reason, no error.
+    mp200 = (
+        await api.render(
+            "{{ device_id(integration_entities('kinetic') | select('match', 'sensor\\.mp200')"
+            " | first) }}"
+        )
+    ).strip()
+    with pytest.raises(DemoSetupError, match=r"HTTP 400: .*does not support this"):
+        await api.call_service("kinetic", "refund", {"device_id": mp200, "amount": "4.00"})

@@ -69,6 +69,7 @@ async def test_develop_runs_the_demo_stops_on_ctrl_c_and_reuses_it(tmp_path: Pat
     assert "sign in as 'demo' with password 'kinetic-demo'" in first
     assert first.count("/_sim/ui") == 4
     assert "Stopped." in first
+    assert "the first start takes a minute" in first
     # Ctrl-C stopped Home Assistant too (it runs in its own process group).
     assert not _listening(port)
 
@@ -84,6 +85,17 @@ async def test_develop_runs_the_demo_stops_on_ctrl_c_and_reuses_it(tmp_path: Pat
     # The second run signs in with the same user and adds nothing: the same four entries.
     second = await _run_until_ready_then_ctrl_c(config_dir, port)
     assert "Stopped." in second
+    assert "first start" not in second
+    # Neither start put an error in Home Assistant's log (the first start's is kept as .1).
+    logs = sorted(config_dir.glob("home-assistant.log*"))
+    assert len(logs) == 2
+    errors = [
+        line
+        for log in logs
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if " ERROR " in line
+    ]
+    assert errors == []
     again = json.loads((storage / "core.config_entries").read_text())["data"]["entries"]
     assert [entry["entry_id"] for entry in again if entry["domain"] == "kinetic"] == [
         entry["entry_id"] for entry in kinetic

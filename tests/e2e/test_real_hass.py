@@ -101,7 +101,7 @@ async def test_fresh_home_assistant_onboarded_configured_and_charged_over_rest(
         assert http["stable"]["server_host"] == ["127.0.0.1"], http
 
     # A sale through the REST API, answered with the outcome.
-    [go] = [sim for sim in demo.fleet.simulators if sim.name == "Kinetic Go 1"]
+    [go] = [sim for sim in demo.fleet.simulators if sim.name == "Kinetic Go 2 KG2SIM0001"]
     state = f"sensor.kinetic_go_2_{str(go.describe()['serial']).lower()}_state"
     device_id = (await demo.api.render(f"{{{{ device_id('{state}') }}}}")).strip()
     assert device_id not in ("", "None")

@@ -85,7 +85,9 @@ async def test_device_service_cannot(
     with pytest.raises(ServiceValidationError) as err:
         await act(hass, service, ds_entry, response=False, **data)
     assert err.value.translation_key == "unsupported"
-    assert "MP200 (DeviceService)" in str(err.value)
+    # One sentence: the kind by its name, what it lacks, that nothing was sent.
+    assert str(err.value).startswith("The DeviceService (Castles MP200) does not support this (")
+    assert str(err.value).endswith("); nothing was sent")
     assert ds_sim.money_requests() == 0
 
 

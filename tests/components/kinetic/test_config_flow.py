@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -246,6 +248,33 @@ async def test_search(
         result["flow_id"], {CONF_TERMINAL: f"{DS_HOST}:{DS_PORT}"}
     )
     assert result["step_id"] == "device_service"
+
+
+async def test_search_finds_only_terminals_already_added(
+    hass: HomeAssistant,
+    go_entry: MockConfigEntry,
+    ds_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+    ds_sim: DeviceServiceSimulator,
+) -> None:
+    """Terminals answered but are added already: said so, by name, not "none answered"."""
+    result = await _menu(hass, "search")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NETWORK: "127.0.0.2/31", CONF_PORTS: f"{go_sim.port}, {ds_sim.port}"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "search"
+    assert result["errors"] == {"base": "all_added"}
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    named = placeholders["added"]
+    assert f"Kinetic Go 2 KG2SIM0001 ({GO_HOST}:{go_sim.port})" in named
+    assert f"{ds_entry.title} ({DS_HOST}:{DS_PORT})" in named
+    english = json.loads(
+        (Path(__file__).parents[3] / "translations" / "en.json").read_text(encoding="utf-8")
+    )
+    assert "{added}" in english["config"]["error"]["all_added"]
 
 
 def _zeroconf(host: str, port: int, properties: dict[str, str]) -> ZeroconfServiceInfo:

@@ -9,6 +9,7 @@ through the default conversation agent. The simulated customer is manual, as in 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -141,7 +142,9 @@ async def test_demo_entity_ids(hass: HomeAssistant, voice: list[KineticGoSimulat
         assert hass.states.get(entity_id) is not None, sorted(hass.states.async_entity_ids())
 
 
-async def test_charge_table_by_voice(hass: HomeAssistant, voice: list[KineticGoSimulator]) -> None:
+async def test_charge_table_by_voice(
+    hass: HomeAssistant, voice: list[KineticGoSimulator], caplog: pytest.LogCaptureFixture
+) -> None:
     """One sale of the spoken amount on the table's terminal; a repeat charges nothing."""
     first, second = voice
     speech = await _say_and_pay(hass, first, "charge table 5 42.50")
@@ -152,9 +155,14 @@ async def test_charge_table_by_voice(hass: HomeAssistant, voice: list[KineticGoS
     assert second.money_requests() == 0
 
     # Said twice (or heard twice): the integration refuses a second sale for table 5 right
-    # after its approval, and the answer says so.
+    # after its approval, and the answer says so (without a failed call in the log).
+    caplog.clear()
     speech = await _say(hass, "charge 42.50 to table 5")
-    assert speech.startswith("Table 5: the terminal refused the sale, nothing charged")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert speech == (
+        "Table 5: this table was charged a moment ago, so nothing was sent "
+        "and nothing charged again."
+    )
     assert first.money_requests() == 1
     assert second.money_requests() == 0
 
@@ -276,5 +284,6 @@ async def test_integration_cap_second_guard(
 
     speech = await _say(hass, "charge table 5 80.00")
 
-    assert speech.startswith("Table 5: the terminal refused the sale, nothing charged")
+    assert speech.startswith("Table 5: Home Assistant refused the sale before sending it")
+    assert speech.endswith("nothing charged.")
     assert [sim.money_requests() for sim in voice] == [0, 0]

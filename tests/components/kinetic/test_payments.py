@@ -269,7 +269,9 @@ async def test_unsupported_by_the_kind(
     with pytest.raises(ServiceValidationError) as err:
         await sale(hass, ds_entry, amount="10.00", **{field: value})
     assert err.value.translation_key == "unsupported"
-    assert "MP200 (DeviceService)" in str(err.value)
+    assert str(err.value) == (
+        f"The DeviceService (Castles MP200) does not support this ({field}); nothing was sent"
+    )
     assert ds_sim.money_requests() == 0
 
 

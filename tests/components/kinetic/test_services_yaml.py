@@ -6,14 +6,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from homeassistant.const import MAJOR_VERSION
+from homeassistant.const import ATTR_DEVICE_ID, MAJOR_VERSION
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import selector
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kinetic.const import DOMAIN
+from custom_components.kinetic.service_schemas import ACTION_CAPABILITIES
+from kinetic_integration import KINDS, kind_facts
+from kinetic_integration.terminal import (
+    DeviceServiceTerminal,
+    KineticGoTerminal,
+    PaymentEngineTerminal,
+)
+
+from .conftest import setup_entry, terminal_device
 
 ROOT = Path(__file__).parents[3]
 COMPONENT = ROOT / "custom_components" / "kinetic"
@@ -59,3 +70,44 @@ async def test_actions_are_documented(hass: HomeAssistant, loopback: None) -> No
         assert start_sale["name"] == "Start sale"
     else:
         assert "name" not in start_sale
+
+
+def _picker_models(selector_config: dict[str, Any]) -> set[str]:
+    """The kinds' model names a device picker offers (every kind when it filters none)."""
+    device = selector_config["device"]
+    if "filter" not in device:
+        assert device == {"integration": DOMAIN}
+        return {facts.model for facts in KINDS.values()}
+    assert all(flt["integration"] == DOMAIN for flt in device["filter"])
+    return {flt["model_id"] for flt in device["filter"]}
+
+
+def test_device_pickers_offer_only_what_can_do_the_action() -> None:
+    """Each action's device picker lists exactly the kinds whose terminals can do it."""
+    capabilities = {
+        kind_facts(adapter.kind).model: adapter.capabilities
+        for adapter in (KineticGoTerminal, DeviceServiceTerminal, PaymentEngineTerminal)
+    }
+    documented = load_yaml_dict(str(COMPONENT / "services.yaml"))
+    with_device = {name for name, spec in documented.items() if ATTR_DEVICE_ID in spec["fields"]}
+    assert with_device == set(ACTION_CAPABILITIES)
+    for name in with_device:
+        config = documented[name]["fields"][ATTR_DEVICE_ID]["selector"]
+        selector.validate_selector(config)
+        wanted = {model for model, can in capabilities.items() if ACTION_CAPABILITIES[name] in can}
+        assert _picker_models(config) == wanted, name
+    # A refund's picker, for one: no DeviceService.
+    assert _picker_models(documented["refund"]["fields"][ATTR_DEVICE_ID]["selector"]) == {
+        "Kinetic Go 2",
+        "Payment Engine device",
+    }
+
+
+async def test_devices_carry_the_kind_the_pickers_filter_by(
+    hass: HomeAssistant, go_entry: MockConfigEntry, ds_entry: MockConfigEntry
+) -> None:
+    """The model id is the kind's model name, whatever model the terminal reports."""
+    # Setting up the first entry sets up the integration, and with it every entry.
+    await setup_entry(hass, go_entry)
+    assert terminal_device(hass, go_entry).model_id == "Kinetic Go 2"
+    assert terminal_device(hass, ds_entry).model_id == "MP200 (DeviceService)"

@@ -1,6 +1,6 @@
 """The virtual terminal page (``/_sim/ui``), its state endpoint and the network cable.
 
-Simulators here use 127.0.0.140-148 (nothing else in the suite does).
+Simulators here use 127.0.0.140-147, 150 and 151 (nothing else in the suite does).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from kinetic_integration.simulator import (
     Fleet,
     KineticGoSimulator,
     PaymentEngineSimulator,
+    ui,
 )
 from kinetic_integration.simulator.ui import asset, mask_pans, money
-from kinetic_integration.terminal import create_terminal
+from kinetic_integration.terminal import create_terminal, kind_facts
 from tests.library.terminal.support import config_for
 from tests.log_hygiene import register_secret
 
@@ -390,3 +391,48 @@ async def test_pulling_the_cable_cuts_a_request_in_flight_and_the_host(
         ) as response:
             assert response.status == 200
             assert (await response.json())["Result"] == "error"
+
+
+async def test_idle_screen_shows_no_finished_sale(
+    session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the result's hold is over the screen says Idle, and no amount stays on it."""
+    monkeypatch.setattr(ui, "RESULT_HOLD", 0.2)
+    async with KineticGoSimulator(
+        host="127.0.0.150", customer_delay=0.01, processing_delay=0.01
+    ) as sim:
+        terminal = create_terminal(config_for(sim), session)
+        result = await terminal.sale("42.50", timeout=20)
+        assert result.result is TransactionResult.APPROVED
+        shown = await _ui_state(session, sim.url)
+        assert shown["devices"][0]["transaction"]["total_display"] == "£42.50"
+        idle = await _state_until(session, sim.url, lambda s: s["devices"][0]["screen"] == "Idle")
+        device = idle["devices"][0]
+        assert device["transaction"] is None
+        assert device["step"] == "idle"
+
+
+def test_fleet_names_are_home_assistants() -> None:
+    """Each simulator is called what Home Assistant calls the terminal it serves."""
+    fleet = Fleet(kinetic_go=2, device_service=1, payment_engine=1, first_host=145)
+    names = [sim.name for sim in fleet.simulators]
+    go = kind_facts(TerminalKind.KINETIC_GO).model
+    ds = kind_facts(TerminalKind.DEVICE_SERVICE).model
+    assert names == [
+        f"{go} KG2SIM0001",
+        f"{go} KG2SIM0002",
+        f"{ds} 127.0.0.147:8526",
+        "Counter 1",
+    ]
+    [pe] = [sim for sim in fleet.simulators if sim.kind is TerminalKind.PAYMENT_ENGINE]
+    assert [device.name for device in pe.devices] == ["Counter 1"]
+
+
+async def test_fleet_names_an_ephemeral_device_service_by_its_port() -> None:
+    """On an ephemeral port the DeviceService is named once its port is known."""
+    async with Fleet(
+        kinetic_go=0, device_service=1, payment_engine=0, first_host=151, port=0
+    ) as fleet:
+        [ds] = fleet.simulators
+        assert ds.port != 0
+        assert ds.name == f"{kind_facts(TerminalKind.DEVICE_SERVICE).model} 127.0.0.151:{ds.port}"
