@@ -27,11 +27,20 @@ def components_dir() -> Path:
     return Path(spec.origin).parent / "components"
 
 
+#: Integrations that only newer releases have (2026.x sets them up on every start); an
+#: older release without them is fine. Any other missing integration is a mistake.
+NEWER_ONLY = frozenset({"infrared", "radio_frequency"})
+
+
 def requirements(domains: list[str], components: Path) -> list[str]:
     """Return the requirements of ``domains`` and of everything they depend on, sorted."""
     seen: set[str] = set()
     found: set[str] = set()
-    todo = list(domains)
+    todo = [
+        domain
+        for domain in domains
+        if domain not in NEWER_ONLY or (components / domain / "manifest.json").exists()
+    ]
     while todo:
         domain = todo.pop()
         if domain in seen:
