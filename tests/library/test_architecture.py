@@ -321,3 +321,18 @@ def test_imports_follow_the_layer_order() -> None:
         if _part(target) != _part(path) and (_rank(_part(target)) >= _rank(_part(path)))
     ]
     assert not wrong, wrong
+
+
+#: The most lines a module of the library or the integration may have: a reader holds it
+#: in their head (Home Assistant's platinum integrations stay near 300).
+MAX_LINES = 400
+
+
+def test_every_module_fits_in_a_readers_head() -> None:
+    """No module of the library or the integration is longer than ``MAX_LINES``."""
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in _modules(("kinetic_integration", "custom_components"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, long
