@@ -6,15 +6,13 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from kinetic_integration import TransactionResult
 
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
-from .entity import KineticEntity
-from .outcome import transaction_signal
+from .entity import KineticTransactionEntity
 
 PARALLEL_UPDATES = 0
 
@@ -31,7 +29,7 @@ async def async_setup_entry(
     async_add_entities([KineticTransactionEvent(entry.runtime_data.coordinator)])
 
 
-class KineticTransactionEvent(KineticEntity, EventEntity):
+class KineticTransactionEvent(KineticTransactionEntity, EventEntity):
     """Fires with the result of every transaction of this terminal."""
 
     _attr_translation_key = "transaction"
@@ -40,22 +38,6 @@ class KineticTransactionEvent(KineticEntity, EventEntity):
         """Attach to the terminal's device."""
         super().__init__(coordinator, "transaction")
         self._attr_event_types = [result.value for result in TransactionResult]
-
-    @property
-    def available(self) -> bool:
-        """Always: the events are Home Assistant's own, whether the terminal answers or not."""
-        return True
-
-    async def async_added_to_hass(self) -> None:
-        """Listen for this entry's finished transactions."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                transaction_signal(self.coordinator.config_entry.entry_id),
-                self._async_transaction,
-            )
-        )
 
     @callback
     def _async_transaction(self, data: dict[str, Any]) -> None:

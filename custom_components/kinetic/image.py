@@ -14,7 +14,6 @@ from typing import Any
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 from PIL import Image, ImageDraw, ImageFont
@@ -32,8 +31,7 @@ from kinetic_integration import (
 from .const import DOMAIN, LOGGER
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
-from .entity import KineticEntity
-from .outcome import transaction_signal
+from .entity import KineticTransactionEntity
 from .payments import KineticPayments
 
 PARALLEL_UPDATES = 0
@@ -80,7 +78,7 @@ async def async_setup_entry(
     async_add_entities([KineticReceiptImage(hass, runtime.coordinator, runtime.payments)])
 
 
-class KineticReceiptImage(KineticEntity, ImageEntity):
+class KineticReceiptImage(KineticTransactionEntity, ImageEntity):
     """The receipt of the latest transaction that reached the terminal."""
 
     _attr_translation_key = "last_receipt"
@@ -97,17 +95,6 @@ class KineticReceiptImage(KineticEntity, ImageEntity):
         self._updating: asyncio.Task[None] | None = None
         #: The text drawn in the image (masked card number only).
         self.receipt_lines: list[str] = []
-
-    async def async_added_to_hass(self) -> None:
-        """Listen for this entry's finished transactions."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                transaction_signal(self.coordinator.config_entry.entry_id),
-                self._async_transaction,
-            )
-        )
 
     @callback
     def _async_transaction(self, data: dict[str, Any]) -> None:
@@ -150,11 +137,6 @@ class KineticReceiptImage(KineticEntity, ImageEntity):
             merchant=self.coordinator.config_entry.title,
             terminal=status.name or status.serial,
         )
-
-    @property
-    def available(self) -> bool:
-        """Always: the receipt is Home Assistant's own, whether the terminal answers or not."""
-        return True
 
     async def async_image(self) -> bytes:
         """Return the PNG of the last receipt (before the first one, a blank pixel)."""

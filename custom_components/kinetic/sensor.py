@@ -21,7 +21,6 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
@@ -37,9 +36,8 @@ from kinetic_integration import (
 
 from .coordinator import KineticCoordinator, KineticData
 from .data import KineticConfigEntry
-from .entity import KineticEntity
+from .entity import KineticEntity, KineticTransactionEntity
 from .journal import HomeAssistantJournal
-from .outcome import transaction_signal
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -260,7 +258,7 @@ def _sale_amount(record: JournalRecord, details: Callable[[str], Mapping[str, An
     return _decimal(amount) + _decimal(kept.get("tip"))
 
 
-class KineticSalesTodaySensor(KineticEntity, SensorEntity):
+class KineticSalesTodaySensor(KineticTransactionEntity, SensorEntity):
     """Net card sales of one terminal today (Home Assistant's time zone), from the journal.
 
     Recomputed when one of its transactions finishes, on every poll and at local
@@ -280,21 +278,9 @@ class KineticSalesTodaySensor(KineticEntity, SensorEntity):
         self._attr_native_unit_of_measurement = coordinator.hass.config.currency
         self._recompute()
 
-    @property
-    def available(self) -> bool:
-        """Always: the journal is Home Assistant's, not the terminal's."""
-        return True
-
     async def async_added_to_hass(self) -> None:
         """Listen for this entry's finished transactions and for midnight."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                transaction_signal(self.coordinator.config_entry.entry_id),
-                self._async_transaction,
-            )
-        )
         self.async_on_remove(
             async_track_time_change(self.hass, self._async_new_day, hour=0, minute=0, second=0)
         )
