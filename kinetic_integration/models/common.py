@@ -43,6 +43,9 @@ class TransactionResult(StrEnum):
     CANCELLED = "cancelled"
     ERROR = "error"
     TIMEOUT = "timeout"
+    #: Aborted or timed out: the terminal does not say which (DeviceService ``void``).
+    #: Final, and no money moved.
+    VOID = "void"
     PENDING = "pending"
     UNKNOWN = "unknown"
 
@@ -77,9 +80,11 @@ class Transaction:
 
     ``reference`` is the id the client chose (Kinetic Go transaction id,
     DeviceService uuid, our reference for a Payment Engine request);
-    ``terminal_id`` is the terminal's own identifier where it has one (the
-    Payment Engine request key or transaction key). Money is in major units.
-    No card data beyond the masked PAN is ever kept.
+    ``terminal_id`` is the terminal's own identifier of the transaction where it has
+    one (the Kinetic Go host reference number, the DeviceService ``TransactionId``, the
+    Payment Engine transaction key). ``reader_terminal_id`` is the reader's own id
+    (DeviceService ``TerminalId``, the same for every transaction of that reader).
+    Money is in major units. No card data beyond the masked PAN is ever kept.
     """
 
     kind: TerminalKind
@@ -102,6 +107,19 @@ class Transaction:
     is_offline: bool | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    #: The reader's terminal id (DeviceService ``TerminalId``): names the reader, never
+    #: the transaction.
+    reader_terminal_id: str | None = None
+    #: The card was read contactless (DeviceService ``IsContactless``).
+    is_contactless: bool | None = None
+    #: The cardholder was verified by PIN (DeviceService ``VerifiedByPin``).
+    verified_by_pin: bool | None = None
+    #: The cardholder was verified on their own device, e.g. a phone (DeviceService
+    #: ``VerifiedByOdcvm``).
+    verified_on_device: bool | None = None
+    #: The host's answer to an offline transaction once synced ("00" approved, anything
+    #: else declined; None while not synced; DeviceService ``ResponseCode``).
+    response_code: str | None = None
     #: The gateway recognised this as a duplicate of an earlier identical charge and
     #: answered with that one (Payment Engine): no new money moved.
     is_duplicate: bool | None = None
@@ -143,6 +161,9 @@ class TerminalStatus:
     screen: str | None = None
     offline_count: int | None = None
     stored_records: int | None = None
+    #: Whether the terminal takes offline transactions (DeviceService
+    #: ``SupportOfflineTransaction``); None where the kind does not say.
+    supports_offline: bool | None = None
     serial: str | None = None
     name: str | None = None
     manufacturer: str | None = None

@@ -17,16 +17,34 @@ from .common import (
     mask_pan,
 )
 
+#: The seed's "Transaction Result" table, one to one (and its "Cancelled" example).
 _RESULTS = {
     "approved": TransactionResult.APPROVED,
     "declined": TransactionResult.DECLINED,
+    # "The transaction was aborted or timed out": no money moved; it does not say which.
+    "void": TransactionResult.VOID,
+    "error": TransactionResult.ERROR,
+    # "The status is unknown. This usually indicates an unexpected error." Complete, so
+    # final as an answer: asking again does not change it; money may have moved.
+    "unknown": TransactionResult.UNKNOWN,
     "cancelled": TransactionResult.CANCELLED,
     "canceled": TransactionResult.CANCELLED,
-    # "The transaction was aborted or timed out": no money moved either way.
-    "void": TransactionResult.CANCELLED,
-    "error": TransactionResult.ERROR,
-    "unknown": TransactionResult.UNKNOWN,
 }
+#: What the seed says each result means: the message when the terminal's Description
+#: is only its boilerplate for a completed transaction.
+_RESULT_MESSAGES = {
+    TransactionResult.APPROVED: "The transaction was approved",
+    TransactionResult.DECLINED: "The transaction was declined",
+    TransactionResult.VOID: "The transaction was aborted or timed out",
+    TransactionResult.ERROR: "The transaction had an error",
+    TransactionResult.UNKNOWN: (
+        "The terminal reports the outcome as unknown (an unexpected error); money may "
+        "have moved: check the terminal before charging again"
+    ),
+    TransactionResult.CANCELLED: "The transaction was cancelled",
+}
+#: "Typically 'Transaction found' for completed transactions": no news in itself.
+_FOUND = "transaction found"
 
 _BOOL = vol.All(c.lenient_bool, bool)
 _BOOL_OR_FALSE = vol.All(c.lenient_bool, vol.Coerce(bool))
@@ -86,8 +104,28 @@ class DsTransaction:
             return TransactionResult.DECLINED
         return result
 
+    @property
+    def message(self) -> str | None:
+        """The terminal's Description, or what the seed says the result means.
+
+        "Transaction found" only says the transaction exists; an error message (or any
+        other text) is the terminal's own and kept.
+        """
+        description = (self.description or "").strip()
+        outcome = self.outcome
+        if description and (description.lower() != _FOUND or not self.complete):
+            if outcome is TransactionResult.UNKNOWN:
+                return f"{_RESULT_MESSAGES[outcome]} ({description})"
+            return description
+        return _RESULT_MESSAGES.get(outcome, self.description)
+
     def to_transaction(self) -> Transaction:
-        """Translate to the shared vocabulary."""
+        """Translate to the shared vocabulary.
+
+        ``terminal_id`` is the transaction's id (``TransactionId``);
+        ``reader_terminal_id`` the reader's (``TerminalId``). The document has no times:
+        the terminal facade adds when it sent the request and when the answer came.
+        """
         return Transaction(
             kind=TerminalKind.DEVICE_SERVICE,
             reference=self.transaction_id,
@@ -99,11 +137,16 @@ class DsTransaction:
             masked_pan=self.masked_pan,
             card_network=self.card_network,
             entry_mode=self.data_source,
-            terminal_id=self.terminal_id,
+            terminal_id=self.transaction_id,
+            reader_terminal_id=self.terminal_id,
             status=self.result,
-            message=self.description,
+            message=self.message,
             signature_required=self.signature_required,
             is_offline=self.is_offline,
+            is_contactless=self.is_contactless,
+            verified_by_pin=self.verified_by_pin,
+            verified_on_device=self.verified_by_odcvm,
+            response_code=self.response_code,
         )
 
 

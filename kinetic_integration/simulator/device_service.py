@@ -6,7 +6,13 @@ Behaviour worth knowing (all from the seed unless marked):
 - ``POST Transaction`` blocks until the customer finishes. While it runs (and while a
   ``GET Transaction?uuid=`` waits) every call but ``Status`` answers DeviceBusy. A client
   that disconnects stops blocking the service, but the transaction runs on;
-- a card-wait timeout gives ``Result: "void"``; a cancel gives ``"cancelled"``;
+- a card-wait timeout gives ``Result: "void"`` ("aborted or timed out"); a cancel gives
+  ``"cancelled"`` (the seed's Cancelled example);
+- ``report_unknown`` makes it answer ``Result: "unknown"`` ("usually indicates an
+  unexpected error") for completed transactions, while the ledger keeps what really
+  happened (money may have moved);
+- ``support_offline`` is ``SupportOfflineTransaction``; an ``Offline`` sale on a service
+  without it is refused (simulator choice: a 400 BadRequest on ``offline``);
 - (simulator choice) a still-running transaction reads ``Complete: false`` with
   ``Result: null`` and ``Description`` set to the screen text;
 - (simulator choice) ``OfflineTransaction/Send`` while the host is unreachable answers a
@@ -123,6 +129,9 @@ class DeviceServiceSimulator(BaseSimulator):
         self.stable_wait = stable_wait
         self.support_offline = support_offline
         self.terminal_id = terminal_id
+        #: Answer ``Result: "unknown"`` for every completed transaction (the service's
+        #: "unexpected error"); what really happened stays in the ledger.
+        self.report_unknown = False
         self.connected = True
         self.device = self._new_device(name=name, serial=serial)
         # Held by a blocking POST or a waiting GET; everything but Status is then busy.
@@ -219,6 +228,8 @@ class DeviceServiceSimulator(BaseSimulator):
             description = "Transaction found" if txn.result in _RESULT else txn.message
             if txn.result == "error":
                 description = txn.message
+            if self.report_unknown:
+                result, description = "unknown", "Transaction found"
         auth = {
             "approved": f"AUTH CODE:{txn.auth_code}",
             "declined": "Declined",

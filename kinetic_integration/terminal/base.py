@@ -114,12 +114,17 @@ class Terminal(Runner):
         return self.address_identity
 
     def supports(self, capability: Capability) -> bool:
-        """Whether this kind of terminal can do ``capability``."""
+        """Whether this terminal can do ``capability``.
+
+        Its kind's capabilities, narrowed by what the terminal itself reported where
+        that varies per terminal (a DeviceService's ``SupportOfflineTransaction``, known
+        once :meth:`status` has been read).
+        """
         return capability in self.capabilities
 
     def require(self, capability: Capability, what: str | None = None) -> None:
-        """Raise UnsupportedOperationError unless this kind can do ``capability``."""
-        if capability not in self.capabilities:
+        """Raise UnsupportedOperationError unless this terminal can do ``capability``."""
+        if not self.supports(capability):
             raise UnsupportedOperationError(
                 f"The {kind_facts(self.kind).name} cannot "
                 f"{what or capability.value.replace('_', ' ')}",
@@ -146,9 +151,12 @@ class Terminal(Runner):
         cashback: object = None,
         original_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        offline: bool = False,
     ) -> Operation:
         """Check capability and input, and return the operation to send; sends nothing."""
         self.require(_CAPABILITY_FOR_TYPE[type_], f"do a {type_.value}")
+        if offline:
+            self.require(Capability.OFFLINE_TRANSACTIONS, "take an offline sale")
         parsed_amount: Decimal | None = None
         if type_ in _AMOUNT_TYPES:
             parsed_amount = parse_amount(amount, max_amount=self.max_amount)
@@ -191,6 +199,7 @@ class Terminal(Runner):
             cashback=parsed_cashback,
             original_id=original_id,
             extra=dict(extra or {}),
+            offline=offline,
         )
         self._check_operation(operation)
         return operation
@@ -213,9 +222,14 @@ class Terminal(Runner):
         timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
         previous: PreviousAttempt | None = None,
         listener: TransactionListener | None = None,
+        offline: bool = False,
         **passthrough: Any,
     ) -> Transaction:
-        """Take a payment and wait for its final result (or UNKNOWN at the deadline)."""
+        """Take a payment and wait for its final result (or UNKNOWN at the deadline).
+
+        ``offline`` asks for an offline sale (terminals that support offline
+        transactions only; see :meth:`supports`).
+        """
         operation = self.prepare(
             TransactionType.SALE,
             amount=amount,
@@ -223,6 +237,7 @@ class Terminal(Runner):
             tip=tip,
             cashback=cashback,
             extra=passthrough,
+            offline=offline,
         )
         return await self.execute(operation, timeout=timeout, previous=previous, listener=listener)
 

@@ -6,11 +6,20 @@ answer is lost, ``GET Transaction?uuid=``
 recovers by our uuid4: it answers DeviceBusy while the terminal is still inside the
 POST (wait it out) and ``Complete: false`` while the transaction runs (keep checking).
 "Transaction UUID already exists" means the terminal has it: recover, never re-post.
+
+The service answers ``Result: unknown`` as a complete transaction: that is its last
+word, reported at once as UNKNOWN (never polled to the deadline, never DECLINED).
+Its documents carry no times; the facade stamps when it sent the request and when the
+complete answer came. Offline transactions are this terminal's own choice
+(``SupportOfflineTransaction`` in its Status), not its kind's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections import OrderedDict
+from datetime import UTC, datetime
 
 import aiohttp
 
@@ -21,16 +30,18 @@ from ..clients.device_service import (
     new_reference,
 )
 from ..errors import KineticDeviceBusyError, KineticError, KineticRequestError
-from ..models.common import TerminalKind, TerminalStatus, Transaction
+from ..models.common import TerminalKind, TerminalStatus, Transaction, TransactionResult
 from .base import Terminal, resolve_host
 from .config import Capability, TerminalConfig
-from .operation import Operation
+from .operation import Operation, PreviousAttempt, TransactionListener
 
 #: Extra time for one lookup beyond what is left: the service may hold it until the
 #: status settles, and a lookup cut short teaches us nothing.
 _LOOKUP_FLOOR = 1.0
 _MIN_GRACE = 1.0
 _GRACE_SHARE = 0.1
+#: How many transactions' times are kept for later lookups in this process.
+_TIMES_KEPT = 256
 
 
 class DeviceServiceTerminal(Terminal):
@@ -60,6 +71,37 @@ class DeviceServiceTerminal(Terminal):
             request_timeout=config.request_timeout,
             transaction_timeout=config.transaction_timeout,
             session=session,
+        )
+        #: The terminal's ``SupportOfflineTransaction`` (None until Status was read).
+        self._supports_offline: bool | None = None
+        #: When we sent each request, and when its complete answer came (None: not yet).
+        self._times: OrderedDict[str, tuple[datetime, datetime | None]] = OrderedDict()
+
+    def supports(self, capability: Capability) -> bool:
+        """As the kind, but offline transactions only if this terminal's Status says so."""
+        if capability is Capability.OFFLINE_TRANSACTIONS and self._supports_offline is False:
+            return False
+        return super().supports(capability)
+
+    async def _learn_offline_support(self) -> None:
+        """Read Status once if it was never read: it says whether offline is supported."""
+        if self._supports_offline is None:
+            self._supports_offline = (await self.client.status()).supports_offline
+
+    async def execute(
+        self,
+        operation: Operation,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+        previous: PreviousAttempt | None = None,
+        listener: TransactionListener | None = None,
+    ) -> Transaction:
+        """As :meth:`Terminal.execute`; an offline sale first checks the terminal takes one."""
+        if operation.offline:
+            await self._learn_offline_support()
+            self.require(Capability.OFFLINE_TRANSACTIONS, "take an offline sale")
+        return await super().execute(
+            operation, timeout=timeout, previous=previous, listener=listener
         )
 
     @property
@@ -92,14 +134,40 @@ class DeviceServiceTerminal(Terminal):
         assert operation.amount is not None
         remaining = deadline - asyncio.get_running_loop().time()
         blocking = min(self.config.blocking_request_timeout or budget, budget)
+        self._remember_times(operation.reference, datetime.now(UTC), None)
         started = await self.client.start_transaction(
-            operation.reference, operation.amount, timeout=max(0.1, min(blocking, remaining))
+            operation.reference,
+            operation.amount,
+            offline=operation.offline,
+            timeout=max(0.1, min(blocking, remaining)),
         )
-        return started.to_transaction()
+        return self._timed(started.to_transaction())
 
     async def _fetch(self, operation: Operation, terminal_id: str, remaining: float) -> Transaction:
         txn = await self.client.transaction(terminal_id, timeout=max(remaining, _LOOKUP_FLOOR))
-        return txn.to_transaction()
+        return self._timed(txn.to_transaction())
+
+    def _settled(self, txn: Transaction) -> bool:
+        # The model reads a running transaction (Complete false) as PENDING; anything
+        # else is complete, the terminal's last word, an UNKNOWN included.
+        return txn.result is not TransactionResult.PENDING
+
+    def _remember_times(self, reference: str, sent: datetime, answered: datetime | None) -> None:
+        self._times[reference] = (sent, answered)
+        self._times.move_to_end(reference)
+        while len(self._times) > _TIMES_KEPT:
+            self._times.popitem(last=False)
+
+    def _timed(self, txn: Transaction) -> Transaction:
+        """Add when we sent the request and when the terminal's complete answer came."""
+        times = self._times.get(txn.reference)
+        if times is None:
+            return txn  # not sent from this process: the document has no times
+        sent, answered = times
+        if answered is None and txn.result is not TransactionResult.PENDING:
+            answered = datetime.now(UTC)
+            self._remember_times(txn.reference, sent, answered)
+        return dataclasses.replace(txn, started_at=sent, ended_at=answered)
 
     async def _never_started(self, terminal_id: str) -> str | None:
         """Return why the service never ran ``terminal_id`` (not found, none running).
@@ -125,12 +193,16 @@ class DeviceServiceTerminal(Terminal):
         )
 
     async def status(self) -> TerminalStatus:
-        """Status; the offline count only when idle (the service answers busy otherwise)."""
+        """Status; the offline count only when idle (the service answers busy otherwise).
+
+        The count is asked only of a terminal that supports offline transactions.
+        """
         state = await self.client.status()
+        self._supports_offline = state.supports_offline
         busy = state.transaction_in_progress
         offline_count: int | None = None
         stored_records: int | None = None
-        if not busy:
+        if not busy and state.supports_offline:
             try:
                 counts = await self.client.offline_count()
             except KineticDeviceBusyError:
@@ -146,15 +218,18 @@ class DeviceServiceTerminal(Terminal):
             screen=state.status,
             offline_count=offline_count,
             stored_records=stored_records,
+            supports_offline=state.supports_offline,
         )
 
     async def offline_count(self) -> int:
         """How many offline transactions wait to be sent to the host."""
+        await self._learn_offline_support()
         self.require(Capability.OFFLINE_TRANSACTIONS, "count offline transactions")
         return (await self.client.offline_count()).offline_count
 
     async def send_offline(self) -> None:
         """Send stored offline transactions to the host (returns when all are sent)."""
+        await self._learn_offline_support()
         self.require(Capability.OFFLINE_TRANSACTIONS, "send offline transactions")
         await self.client.send_offline_transactions()
 

@@ -38,6 +38,8 @@ class Operation:
 
     ``caller_reference`` is true when the caller chose the reference: it may name a
     transaction the terminal already knows, so it is looked up before anything is sent.
+    ``offline`` asks for an offline sale (approved by the card, sent to the host later;
+    only terminals that support offline transactions take it).
     """
 
     type: TransactionType
@@ -48,6 +50,7 @@ class Operation:
     cashback: Decimal | None = None
     original_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    offline: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

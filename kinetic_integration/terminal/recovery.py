@@ -135,7 +135,7 @@ class Recovery(ABC):
                         raise KineticInputError(mismatch)
                     return self._unknown(operation, terminal_id, None, mismatch)
                 verify = _Verify.NONE
-            if current is not None and current.result.is_final:
+            if current is not None and self._settled(current):
                 return self._final(operation, terminal_id, current)
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -203,6 +203,15 @@ class Recovery(ABC):
             # Any answer other than "not found" breaks a run of them.
             not_found_since = None
             not_found_count = 0
+
+    def _settled(self, txn: Transaction) -> bool:
+        """Whether ``txn`` is the terminal's last word, so polling stops.
+
+        A final result is; a kind whose terminal also states an unknown outcome as
+        complete says so here (that stays UNKNOWN, never DECLINED, and is reported at
+        once rather than polled until the deadline).
+        """
+        return txn.result.is_final
 
     def _final(self, operation: Operation, terminal_id: str, txn: Transaction) -> Transaction:
         """Present a terminal's answer under our reference."""

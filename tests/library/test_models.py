@@ -205,8 +205,12 @@ def test_ds_seed_examples(name: str, result: TransactionResult, amount: Decimal)
 @pytest.mark.parametrize(
     ("complete", "wire", "expected"),
     [
-        (True, "void", TransactionResult.CANCELLED),
+        # The seed's Result table one to one (issue 15 point 12: void is not "cancelled").
+        (True, "approved", TransactionResult.APPROVED),
+        (True, "declined", TransactionResult.DECLINED),
+        (True, "void", TransactionResult.VOID),
         (True, "unknown", TransactionResult.UNKNOWN),
+        (True, "cancelled", TransactionResult.CANCELLED),
         (True, "error", TransactionResult.ERROR),
         (True, "something new", TransactionResult.UNKNOWN),
         (False, "approved", TransactionResult.PENDING),

@@ -119,14 +119,18 @@ async def test_scripted_outcomes(
         assert txn.signature_required is True
 
 
-async def test_card_wait_timeout_is_void_cancelled(
+async def test_card_wait_timeout_is_void(
     device_service_sim: DeviceServiceSimulator, session: aiohttp.ClientSession
 ) -> None:
+    """Issue 15 point 12: "void" ("aborted or timed out") is reported as void, not cancelled."""
     device_service_sim.card_timeout = 0.2
     client = make_client(device_service_sim, session)
     txn = await client.start_transaction(new_reference(), Decimal("1.03"))
     assert txn.result == "void"
-    assert txn.to_transaction().result is TransactionResult.CANCELLED
+    common = txn.to_transaction()
+    assert common.result is TransactionResult.VOID
+    assert common.result.is_final
+    assert device_service_sim.charges() == []
 
 
 async def test_busy_while_a_transaction_runs(
