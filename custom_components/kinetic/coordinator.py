@@ -194,6 +194,11 @@ class KineticCoordinator(DataUpdateCoordinator[KineticData]):
             }
             if kept:  # most polls (every Kinetic Go's) have nothing to carry over
                 status = dataclasses.replace(status, **kept)
+            if status.supports_offline != previous.status.supports_offline:
+                # Which entities exist follows the terminal's own offline support
+                # (DeviceService SupportOfflineTransaction): set them up again.
+                LOGGER.info("%s: offline support changed; reloading", self.config_entry.title)
+                self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         last: Transaction | None = None
         if terminal.supports(Capability.LATEST_TRANSACTION):
             last = await terminal.latest_transaction()

@@ -53,6 +53,22 @@ class Outcome:
         return TransactionResult.ERROR if self.error is not None else TransactionResult.UNKNOWN
 
 
+def terminal_facts(txn: Transaction | None) -> dict[str, Any]:
+    """Return how the card was read and verified, and by which reader (the terminal says).
+
+    ``reader_terminal_id`` names the reader (the same for all its sales), never the
+    transaction; ``response_code`` is the host's answer to an offline sale once synced.
+    """
+    return {
+        "reader_terminal_id": txn.reader_terminal_id if txn is not None else None,
+        "signature_required": txn.signature_required if txn is not None else None,
+        "is_contactless": txn.is_contactless if txn is not None else None,
+        "verified_by_pin": txn.verified_by_pin if txn is not None else None,
+        "is_offline": txn.is_offline if txn is not None else None,
+        "response_code": txn.response_code if txn is not None else None,
+    }
+
+
 def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
     """Return the action's answer: the final transaction, with amounts as exact strings."""
     txn = outcome.transaction
@@ -78,6 +94,7 @@ def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
         "card_token": txn.card_token,
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
+        **terminal_facts(txn),
     }
 
 

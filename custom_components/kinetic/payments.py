@@ -46,7 +46,7 @@ from kinetic_integration import (
 from .activity import async_finished, async_started
 from .const import DOMAIN, LOGGER
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
-from .outcome import Outcome, as_text, transaction_signal
+from .outcome import Outcome, as_text, terminal_facts, transaction_signal
 from .refusal import ActionRefused
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
@@ -152,6 +152,7 @@ class KineticPayments:
         """Journal and run ``operation`` in the entry's background; wait for it if asked.
 
         The details are staged at once (the duplicate check sees them from now on).
+        ``timeout`` is the card wait (None: the terminal's configured one).
         """
         self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
         # The dashboard shows the transaction now, not at the terminal's next poll.
@@ -317,6 +318,7 @@ class KineticPayments:
             ),
             "error": outcome.error.code if outcome.error is not None else None,
             "recovered": outcome.recovered,
+            **terminal_facts(txn),
         }
 
     # --- startup ---------------------------------------------------------------------

@@ -47,6 +47,7 @@ ATTR_CLERK = "clerk"
 ATTR_DESCRIPTION = "description"
 ATTR_WAIT = "wait"
 ATTR_ALLOW_DUPLICATE = "allow_duplicate"
+ATTR_OFFLINE = "offline"
 ATTR_EXTRA = "payment_engine_fields"
 ATTR_TRANSACTION_ID = "transaction_id"
 ATTR_COPY = "copy"
@@ -69,6 +70,7 @@ START_SALE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_DESCRIPTION): vol.All(cv.string, vol.Length(max=255)),
         vol.Optional(ATTR_WAIT, default=True): cv.boolean,
         vol.Optional(ATTR_ALLOW_DUPLICATE, default=False): cv.boolean,
+        vol.Optional(ATTR_OFFLINE, default=False): cv.boolean,
         vol.Optional(ATTR_EXTRA): vol.Schema({cv.string: object}),
         **PAY_REQUEST_FIELDS,
         **TIMEOUT_FIELD,

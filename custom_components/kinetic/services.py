@@ -40,6 +40,7 @@ from kinetic_integration import (
     kind_facts,
 )
 
+from .card_wait import card_wait
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
 from .outcome import record_response, transaction_response
@@ -53,6 +54,7 @@ from .service_schemas import (
     ATTR_CASHBACK,
     ATTR_COPY,
     ATTR_LINES,
+    ATTR_OFFLINE,
     ATTR_REFERENCE,
     ATTR_TIP,
     ATTR_TRANSACTION_ID,
@@ -163,6 +165,7 @@ def _call_error(reference: str, err: KineticError) -> HomeAssistantError:
 async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
     data = call.data
+    timeout = card_wait(data.get(ATTR_TIMEOUT))
     try:
         operation = payments.terminal.prepare(
             TransactionType.SALE,
@@ -171,21 +174,21 @@ async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
             tip=_amount(data.get(ATTR_TIP)),
             cashback=_amount(data.get(ATTR_CASHBACK)),
             extra=pay_request_extra(data, passthrough(payments.terminal, data)),
+            offline=data[ATTR_OFFLINE],
         )
     except KineticInputError as err:
         raise _input_error(payments, err) from err
     details = sale_details(data)
     if not data[ATTR_ALLOW_DUPLICATE]:
         payments.check_duplicate(operation.reference, details)
-    return await _async_run(
-        payments, operation, details, wait=data[ATTR_WAIT], timeout=data.get(ATTR_TIMEOUT)
-    )
+    return await _async_run(payments, operation, details, wait=data[ATTR_WAIT], timeout=timeout)
 
 
 async def _async_authorize(call: ServiceCall) -> ServiceResponse:
     """Pre-authorise an amount (Payment Engine ``authonly``), journaled as such."""
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
     data = call.data
+    timeout = card_wait(data.get(ATTR_TIMEOUT))
     operation = _prepare(
         payments,
         TransactionType.AUTHORIZATION,
@@ -194,11 +197,7 @@ async def _async_authorize(call: ServiceCall) -> ServiceResponse:
         extra=pay_request_extra(data, passthrough(payments.terminal, data)),
     )
     return await _async_run(
-        payments,
-        operation,
-        sale_details(data),
-        wait=data[ATTR_WAIT],
-        timeout=data.get(ATTR_TIMEOUT),
+        payments, operation, sale_details(data), wait=data[ATTR_WAIT], timeout=timeout
     )
 
 

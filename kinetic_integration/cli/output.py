@@ -67,6 +67,13 @@ def transaction_json(txn: Transaction) -> dict[str, Any]:
         "is_duplicate": txn.is_duplicate,
         # The saved card's token (save_card): the caller asked for it; it is never logged.
         "card_token": txn.card_token,
+        "reader_terminal_id": txn.reader_terminal_id,
+        "is_contactless": txn.is_contactless,
+        "verified_by_pin": txn.verified_by_pin,
+        "verified_on_device": txn.verified_on_device,
+        "response_code": txn.response_code,
+        "started_at": txn.started_at.isoformat() if txn.started_at else None,
+        "ended_at": txn.ended_at.isoformat() if txn.ended_at else None,
     }
 
 
@@ -78,6 +85,7 @@ def status_json(status: TerminalStatus) -> dict[str, Any]:
         "busy": status.busy,
         "screen": status.screen,
         "offline_count": status.offline_count,
+        "supports_offline": status.supports_offline,
         "serial": status.serial,
         "name": status.name,
         "manufacturer": status.manufacturer,
@@ -129,11 +137,14 @@ def human_transaction(txn: Transaction) -> str:
         ("card", txn.masked_pan),
         ("network", txn.card_network),
         ("request key", txn.request_key),
+        ("reader id", txn.reader_terminal_id),
         ("status", txn.status),
         ("message", txn.message),
     ):
         if value:
             lines.append(f"  {label + ':':<11} {value}")
+    if txn.is_offline:
+        lines.append("  OFFLINE: approved by the card; the host has its say once it is sent")
     if txn.is_duplicate:
         lines.append(
             "  DUPLICATE: the gateway answered with an earlier identical charge; no new money moved"

@@ -172,6 +172,11 @@ def _add_money_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
     sale.add_argument("--cashback", metavar="AMOUNT", help="cashback on top (Kinetic Go)")
     sale.add_argument("--timeout", type=float, metavar="S", help="seconds the customer has")
     sale.add_argument(
+        "--offline",
+        action="store_true",
+        help="approved by the card now, sent to the host later (readers that support it)",
+    )
+    sale.add_argument(
         "--field",
         action="append",
         default=[],

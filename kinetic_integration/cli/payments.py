@@ -45,6 +45,7 @@ async def run_payment(
             tip=args.tip,
             cashback=args.cashback,
             extra=_fields(args.field),
+            offline=args.offline,
         )
     elif args.command == "authorize":
         # A pre-authorisation (Payment Engine authonly): journaled, never counted a sale.

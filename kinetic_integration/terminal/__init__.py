@@ -6,6 +6,7 @@ what a terminal can do, and :func:`kind_facts` for what a kind is.
 """
 
 from .base import Terminal
+from .card_wait import MAX_CARD_WAIT, MIN_CARD_WAIT, check_card_wait
 from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_KIND",
     "KINDS",
     "LOCAL_KINDS",
+    "MAX_CARD_WAIT",
+    "MIN_CARD_WAIT",
     "Capability",
     "DeviceServiceTerminal",
     "KindFacts",
@@ -36,6 +39,7 @@ __all__ = [
     "Terminal",
     "TerminalConfig",
     "TransactionListener",
+    "check_card_wait",
     "create_terminal",
     "kind_facts",
     "local_kind_for_port",

@@ -33,7 +33,7 @@ from ..errors import KineticDeviceBusyError, KineticError, KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction, TransactionResult
 from .base import Terminal, resolve_host
 from .config import Capability, TerminalConfig
-from .operation import Operation, PreviousAttempt, TransactionListener
+from .operation import Operation
 
 #: Extra time for one lookup beyond what is left: the service may hold it until the
 #: status settles, and a lookup cut short teaches us nothing.
@@ -88,21 +88,11 @@ class DeviceServiceTerminal(Terminal):
         if self._supports_offline is None:
             self._supports_offline = (await self.client.status()).supports_offline
 
-    async def execute(
-        self,
-        operation: Operation,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
-        previous: PreviousAttempt | None = None,
-        listener: TransactionListener | None = None,
-    ) -> Transaction:
-        """As :meth:`Terminal.execute`; an offline sale first checks the terminal takes one."""
+    async def _check_operation(self, operation: Operation) -> None:
+        # An offline sale only where this terminal's Status says it takes one.
         if operation.offline:
             await self._learn_offline_support()
             self.require(Capability.OFFLINE_TRANSACTIONS, "take an offline sale")
-        return await super().execute(
-            operation, timeout=timeout, previous=previous, listener=listener
-        )
 
     @property
     def address_identity(self) -> str:

@@ -205,3 +205,35 @@ async def test_lookup_request_matches_the_seed(
         {"uuid": SEED_REFERENCE},
         None,
     )
+
+
+async def test_offline_sale_request_carries_the_seeds_offline_flag(
+    ds: tuple[DeviceServiceClient, CannedServer],
+) -> None:
+    # Data param "Offline — Indicates whether the transaction is offline (boolean,
+    # default to false)": sent only when asked for, as a JSON boolean.
+    client, server = ds
+    server.answer("device_service/transaction-post.200.json")
+    await client.start_transaction(SEED_REFERENCE, Decimal("1.23"), offline=True)
+    [sent] = server.requests
+    assert sent.body == {"Amount": "1.23", "Reference": SEED_REFERENCE, "Offline": True}
+
+
+def test_seed_examples_in_the_shared_shape() -> None:
+    """Issue 14 contradictions 1 and 5 on the seed's own example bodies."""
+    approved = DsTransaction.from_dict(seed_json("device_service/transaction-post.200.json"))
+    shared = approved.to_transaction()
+    assert shared.terminal_id == SEED_REFERENCE  # TransactionId: the transaction's id
+    assert shared.reader_terminal_id == "22001111"  # TerminalId: the reader's
+    assert shared.message == "The transaction was approved"  # not "Transaction found"
+    assert (shared.signature_required, shared.is_contactless) == (True, False)
+    assert (shared.verified_by_pin, shared.verified_on_device) == (False, False)
+    assert (shared.is_offline, shared.response_code) == (None, None)
+    assert shared.entry_mode == "swipe"
+    assert shared.card_network == "mastercard"
+    assert shared.status == "approved"
+    cancelled = DsTransaction.from_dict(
+        seed_json("device_service/transaction-example-cancelled.200.jsonc")
+    ).to_transaction()
+    assert cancelled.reader_terminal_id is None  # "May be null"
+    assert cancelled.message == "The transaction was cancelled"
