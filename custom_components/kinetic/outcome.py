@@ -64,6 +64,7 @@ def terminal_facts(txn: Transaction | None) -> dict[str, Any]:
         "signature_required": txn.signature_required if txn is not None else None,
         "is_contactless": txn.is_contactless if txn is not None else None,
         "verified_by_pin": txn.verified_by_pin if txn is not None else None,
+        "verified_on_device": txn.verified_on_device if txn is not None else None,
         "is_offline": txn.is_offline if txn is not None else None,
         "response_code": txn.response_code if txn is not None else None,
     }

@@ -32,6 +32,7 @@ FACTS = (
     "signature_required",
     "is_contactless",
     "verified_by_pin",
+    "verified_on_device",
     "is_offline",
     "response_code",
 )
@@ -55,6 +56,7 @@ async def test_terminal_id_is_the_readers_not_the_transactions(
     assert first["terminal_transaction_id"] != second["terminal_transaction_id"]
     # The response fields of the seed, in the answer and in the event.
     assert (first["is_contactless"], first["verified_by_pin"]) == (True, False)
+    assert first["verified_on_device"] is False
     assert (second["is_contactless"], second["verified_by_pin"]) == (False, True)
     assert first["signature_required"] is False
     assert (first["is_offline"], first["response_code"]) == (None, None)
