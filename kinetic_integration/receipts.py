@@ -100,6 +100,12 @@ def _label(value: str) -> str:
     return value.replace("_", " ").upper()
 
 
+def _terminal_ref(txn: Transaction) -> str | None:
+    """Return the terminal's id of the transaction, unless it is our reference already."""
+    ref = txn.request_key or txn.terminal_id
+    return ref if ref != txn.reference else None
+
+
 def transaction_instructions(
     txn: Transaction, *, merchant: str, terminal: str | None = None
 ) -> list[dict[str, object]]:
@@ -123,7 +129,10 @@ def transaction_instructions(
         ("", _label(txn.result.value)),
         ("AUTH CODE: ", txn.auth_code),
         ("REF: ", txn.reference),
-        ("TERMINAL REF: ", txn.request_key or txn.terminal_id),
+        ("TERMINAL REF: ", _terminal_ref(txn)),
+        ("TID: ", txn.reader_terminal_id),
+        # DeviceService SignatureRequired: "Collect signature on merchant receipt".
+        ("", "SIGNATURE: ____________________" if txn.signature_required else None),
     ]
     texts = redact_card_numbers(f"{label}{value}" for label, value in pairs if value)
     instructions: list[dict[str, object]] = [{"command": "scroll", "amount": 100}]

@@ -22,6 +22,7 @@ from kinetic_integration import (
     TransactionResult,
     TransactionType,
     UnsupportedOperationError,
+    transaction_receipt,
 )
 from kinetic_integration.simulator import DeviceServiceSimulator
 from kinetic_integration.terminal import Terminal, create_terminal
@@ -202,3 +203,21 @@ async def test_offline_only_where_the_terminal_supports_it(
         assert sim.money_requests() == 0
         # An ordinary sale still works.
         assert (await terminal.sale("5.00")).result is TransactionResult.APPROVED
+
+
+async def test_receipt_names_the_reader_and_asks_for_a_signature(
+    device_service_sim: DeviceServiceSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The receipt built for a DeviceService sale: its time, TID and signature line."""
+    terminal = _terminal(device_service_sim, session)
+    signed = await terminal.sale("1.06")  # signature required
+    lines = transaction_receipt(signed, merchant="Cafe")
+    assert "TID: 22001111" in lines
+    assert "SIGNATURE: ____________________" in lines
+    assert f"REF: {signed.reference}" in lines
+    # The transaction's id is the reference: not printed twice.
+    assert not any(line.startswith("TERMINAL REF:") for line in lines)
+    assert signed.ended_at is not None
+    assert lines[1] == signed.ended_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+    tapped = transaction_receipt(await terminal.sale("1.00"), merchant="Cafe")
+    assert not any(line.startswith("SIGNATURE") for line in tapped)
