@@ -302,13 +302,13 @@ class Terminal(Runner):
             timeout = self.config.transaction_timeout
         if timeout <= 0:
             raise KineticInputError("The timeout must be positive")
-        await self._check_operation(operation)
+        await self._ask_before_sending(operation)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_budget(timeout)
         async with self._reference_lock(operation.reference):
             return await self._execute(operation, timeout, deadline, previous, listener)
 
-    async def _check_operation(self, operation: Operation) -> None:
+    async def _ask_before_sending(self, operation: Operation) -> None:
         """Check what only the terminal can tell, before anything is sent (raise to refuse)."""
 
     @abstractmethod

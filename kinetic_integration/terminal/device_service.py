@@ -88,7 +88,7 @@ class DeviceServiceTerminal(Terminal):
         if self._supports_offline is None:
             self._supports_offline = (await self.client.status()).supports_offline
 
-    async def _check_operation(self, operation: Operation) -> None:
+    async def _ask_before_sending(self, operation: Operation) -> None:
         # An offline sale only where this terminal's Status says it takes one.
         if operation.offline:
             await self._learn_offline_support()
