@@ -8,6 +8,7 @@ still give one truthful answer, and ``discover --interface``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import os
@@ -396,3 +397,24 @@ async def test_discover_interface_listens_there_only() -> None:
     assert "announcements on every interface" in everywhere.stderr
     refused = await run_cli("discover", "--interface", "eth0", "--no-zeroconf", "--timeout", "0.1")
     assert refused.code == 2
+
+
+async def test_a_claim_taken_over_before_sending_is_in_progress_elsewhere(
+    kinetic_go_sim: KineticGoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_begin = SqliteJournal.begin
+
+    async def another_run_reclaims(self: SqliteJournal, record: JournalRecord) -> JournalRecord:
+        # Right after our claim, an identical command started elsewhere claims it again
+        # (nothing was sent yet), so ours must not send.
+        ours = await real_begin(self, record)
+        await real_begin(self, dataclasses.replace(record, claim="the-other-run"))
+        return ours
+
+    monkeypatch.setattr(SqliteJournal, "begin", another_run_reclaims)
+    target = cli_target(kinetic_go_sim)
+    result = await run_cli("--json", *target, "sale", "2.00", "--reference", "dup-2")
+    assert result.code == 5, result.stderr
+    assert result.json["money"] == "in_progress_elsewhere"
+    assert result.json["reference"] == "dup-2"
+    assert kinetic_go_sim.money_requests() == 0
