@@ -112,8 +112,9 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
     parser.add_argument(
         "--interface",
         metavar="IP",
-        help="listen only on the interface with this address (announcements and zeroconf); "
-        "default: every interface",
+        help="listen only on the interface with this address (announcements and zeroconf; "
+        "a socket bound to one address may miss broadcast announcements, unicast ones and "
+        "zeroconf still arrive); default: every interface",
     )
     parser.add_argument(
         "--bind",
