@@ -135,7 +135,9 @@ async def test_progress_costs_the_terminal_no_extra_request() -> None:
             txn = await terminal.sale("3.00")
             assert txn.result.value == "approved"
             counts.append(len(requests))
-    assert "waiting for card dip" in seen
+    # Every answer the wait got was shown (how many depends on the kind's pacing).
+    assert len(seen) >= 2
+    assert seen[-1] == "transaction complete"
     # Polls follow the customer's timing, so allow one poll of jitter either way.
     assert abs(counts[1] - counts[0]) <= 1, counts
 
