@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .. import Capability, ReceiptCopy, SqliteJournal, Terminal
+from .. import Capability, JournalRecord, KineticError, ReceiptCopy, SqliteJournal, Terminal
 from .output import EXIT_OK, Output, human_status, human_transaction, status_json, transaction_json
 from .payments import PAYMENT_COMMANDS, run_payment
 
@@ -42,6 +42,24 @@ def check_unsupported(args: argparse.Namespace, terminal: Terminal) -> None:
             terminal.require(Capability.PASSTHROUGH, "take extra transaction fields")
 
 
+async def find_record(
+    identifier: str, terminal: Terminal, journal: SqliteJournal
+) -> JournalRecord | None:
+    """Return the journal record ``identifier`` names on this terminal, if any.
+
+    ``identifier`` may be our reference or the terminal's own id or number for the
+    transaction (the ``terminal_id`` or ``request_key`` a payment printed).
+    """
+    record = await journal.get(identifier)
+    if record is not None:
+        return record
+    try:
+        identity = await terminal.resolve_identity()
+    except KineticError:
+        identity = terminal.identity
+    return await journal.find(identifier, {identity, terminal.address_identity})
+
+
 async def run_command(
     args: argparse.Namespace, terminal: Terminal, journal: SqliteJournal, out: Output
 ) -> int:
@@ -53,15 +71,18 @@ async def run_command(
         status = await terminal.status()
         out.emit(status_json(status), human_status(status))
     elif command == "transaction":
-        record = await journal.get(args.reference)
+        record = await find_record(args.reference, terminal, journal)
+        reference = record.reference if record is not None else args.reference
         txn = await terminal.transaction(
-            args.reference, terminal_id=record.terminal_id if record else None
+            reference, terminal_id=record.terminal_id if record else None
         )
         if record is not None:
             txn = dataclasses.replace(txn, type=record.type)
         out.emit(transaction_json(txn), human_transaction(txn))
     elif command == "receipt":
-        lines = await terminal.receipt(args.reference, ReceiptCopy(args.copy))
+        record = await find_record(args.reference, terminal, journal)
+        reference = record.reference if record is not None else args.reference
+        lines = await terminal.receipt(reference, ReceiptCopy(args.copy))
         if args.print:
             await terminal.print_text(lines)
         out.emit({"lines": lines, "printed": bool(args.print)}, "\n".join(lines))

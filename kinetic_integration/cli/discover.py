@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
+import sys
 from typing import IO, Any
 
 from ..discovery import (
@@ -19,6 +21,8 @@ from ..discovery.discovery import DEFAULT_STALE_AFTER
 from ..discovery.sweep import DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT
 
 DEFAULT_LISTEN_SECONDS = 4.0
+#: The wildcard address: announcements are heard on every interface.
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - broadcasts reach only a wildcard socket
 
 
 def _ports(text: str) -> list[int]:
@@ -51,7 +55,8 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         help="find Kinetic terminals on the local network",
         description=(
             "Listen for zeroconf advertisements and UDP announcements and, only when "
-            "--network is given, sweep that network over HTTP."
+            "--network is given, sweep that network over HTTP. Without --interface it "
+            "listens on every interface of this machine."
         ),
         **parser_options,
     )
@@ -105,9 +110,17 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
         help="UDP port of the announcements (default %(default)s)",
     )
     parser.add_argument(
+        "--interface",
+        metavar="IP",
+        help="listen only on the interface with this address (announcements and zeroconf; "
+        "a socket bound to one address may miss broadcast announcements, unicast ones and "
+        "zeroconf still arrive); default: every interface",
+    )
+    parser.add_argument(
         "--bind",
-        default="0.0.0.0",  # noqa: S104 - broadcasts reach only a wildcard socket
-        help="address the announcement listener binds (default %(default)s)",
+        default=None,
+        help="address the announcement listener binds (default --interface, else 0.0.0.0: "
+        "every interface; broadcasts reach only a wildcard socket)",
     )
     parser.add_argument(
         "--zeroconf-interface",
@@ -118,15 +131,37 @@ def add_discover_parser(subparsers: Any, **parser_options: Any) -> argparse.Argu
     return parser
 
 
-def _discovery(args: argparse.Namespace) -> Discovery:
+def _listening(args: argparse.Namespace) -> tuple[str, list[str] | None]:
+    """Return the announcement bind address and the zeroconf interfaces to use."""
+    if args.interface is not None:
+        ipaddress.IPv4Address(args.interface)  # ValueError: refused before listening
+    bind = args.bind or args.interface or EVERY_INTERFACE
+    interfaces = args.zeroconf_interface or ([args.interface] if args.interface else None)
+    return bind, interfaces
+
+
+def _where(args: argparse.Namespace, bind: str, interfaces: list[str] | None) -> str:
+    """Say on which interfaces discovery listens (printed on stderr)."""
+    parts = []
+    if not args.no_broadcast:
+        where = "every interface" if bind == EVERY_INTERFACE else bind
+        parts.append(f"announcements on {where} (UDP port {args.announce_port})")
+    if not args.no_zeroconf:
+        parts.append(f"zeroconf on {', '.join(interfaces) if interfaces else 'every interface'}")
+    if args.network:
+        parts.append(f"sweeping {', '.join(args.network)}")
+    return "listening for " + "; ".join(parts) if parts else "nothing to listen for"
+
+
+def _discovery(args: argparse.Namespace, bind: str, interfaces: list[str] | None) -> Discovery:
     network = args.network
     if network:
         sweep_targets(network)  # refuse a bad or oversized network before starting anything
     return Discovery(
         use_zeroconf=not args.no_zeroconf,
-        zeroconf_interfaces=args.zeroconf_interface,
+        zeroconf_interfaces=interfaces,
         announcements=not args.no_broadcast,
-        announce_bind=args.bind,
+        announce_bind=bind,
         announce_port=args.announce_port,
         network=network,
         sweep_ports=args.ports,
@@ -153,14 +188,21 @@ def _event_line(event: DiscoveryEvent) -> str:
     return text
 
 
-async def run_discover(args: argparse.Namespace, stdout: IO[str]) -> int:
-    """Run ``kinetic discover``; returns the exit code (0 found some, 1 found none)."""
+async def run_discover(
+    args: argparse.Namespace, stdout: IO[str], stderr: IO[str] | None = None
+) -> int:
+    """Run ``kinetic discover``; returns the exit code (0 found some, 1 found none).
+
+    What it listens on goes to ``stderr``; what it finds to ``stdout``.
+    """
     as_json = bool(getattr(args, "json", False))
     try:
-        discovery = _discovery(args)
+        bind, interfaces = _listening(args)
+        discovery = _discovery(args, bind, interfaces)
     except ValueError as err:
         stdout.write(f"error: {err}\n")
         return 2
+    (stderr or sys.stderr).write(f"kinetic: {_where(args, bind, interfaces)}\n")
     if args.watch:
         return await _watch(discovery, stdout, as_json=as_json)
     async with discovery:

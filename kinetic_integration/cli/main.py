@@ -9,14 +9,18 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from .. import KineticError, SqliteJournal, create_terminal
+from .. import KineticError, SqliteJournal, TerminalConfig, create_terminal, kind_facts
 from .commands import check_unsupported, run_command
 from .config import check_credentials, default_journal_path, terminal_config
 from .discover import run_discover
-from .output import EXIT_INVALID, EXIT_UNKNOWN, Output, error_extra, exit_code_for
+from .identify import identify_kind, preliminary_kind
+from .output import EXIT_UNKNOWN, Output, error_extra, exit_code_for
 from .parser import UsageError, build_parser
-from .payments import INTERRUPTED_PAYMENTS, run_abandon
+from .payments import INTERRUPTED_PAYMENTS, PAYMENT_COMMANDS, run_abandon
 from .simulate import run_simulate
+
+#: Longest wait for the terminal to say what it is (``--kind auto``), in seconds.
+IDENTIFY_TIMEOUT = 3.0
 
 
 async def async_main(
@@ -52,15 +56,15 @@ async def async_main(
 
 async def _run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "discover":
-        return await run_discover(args, out.stdout)
+        return await run_discover(args, out.stdout, out.stderr)
     if args.command == "simulate":
         return await run_simulate(args, out)
     if args.command == "abandon":
         return await run_abandon(args, out)
     try:
-        config = terminal_config(args)
+        config = await _identified_config(args, out)
     except KineticError as err:
-        return out.error(err, EXIT_INVALID)
+        return out.error(err, exit_code_for(err))
     journal = SqliteJournal(args.journal or default_journal_path())
     # The terminal owns its HTTP session (system resolver) and closes it on leaving.
     async with create_terminal(config) as terminal:
@@ -70,6 +74,27 @@ async def _run(args: argparse.Namespace, out: Output) -> int:
             return await run_command(args, terminal, journal, out)
         except KineticError as err:
             return out.error(err, exit_code_for(err), **error_extra(err))
+
+
+async def _identified_config(args: argparse.Namespace, out: Output) -> TerminalConfig:
+    """Build the configuration, with the kind the terminal says it is (``--kind auto``)."""
+    requested = args.kind
+    args.kind = preliminary_kind(args).value
+    config = terminal_config(args)  # input errors first: nothing is asked yet
+    out.moves_money = args.command in PAYMENT_COMMANDS
+    if kind_facts(config.kind).cloud:
+        out.address = config.base_url or config.host
+    else:
+        out.address = f"{config.host}:{config.port}"
+        kind, port = await identify_kind(
+            requested, config.host, args.port, min(config.request_timeout, IDENTIFY_TIMEOUT)
+        )
+        args.kind, args.port = kind.value, port
+        config = terminal_config(args)
+        out.address = f"{config.host}:{config.port}"
+    credentials = kind_facts(config.kind).credentials
+    out.credentials = " and ".join("--" + name.replace("_", "-") for name in credentials)
+    return config
 
 
 def main() -> None:

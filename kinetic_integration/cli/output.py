@@ -20,12 +20,15 @@ from ..errors import (
 )
 from ..journal import JournalError
 from ..money import format_amount
+from .failures import describe
 
 EXIT_OK = 0
 EXIT_NOT_APPROVED = 1
 EXIT_INVALID = 2
 EXIT_UNREACHABLE = 3
 EXIT_UNKNOWN = 4
+#: Another run (another process) holds this reference: this one sent nothing.
+EXIT_ELSEWHERE = 5
 
 #: Errors meaning "nothing was charged; the terminal could not take the request".
 _NOT_REACHED = (
@@ -101,6 +104,10 @@ class Output:
         self.as_json = as_json
         self.stdout = stdout
         self.stderr = stderr
+        # Set once the terminal is known: how failures describe it (see .failures).
+        self.address = "the configured address"
+        self.moves_money = False
+        self.credentials = "the credentials"
 
     def emit(self, data: dict[str, Any], human: str) -> None:
         """Print a result: ``data`` as JSON, or the ``human`` text."""
@@ -112,15 +119,26 @@ class Output:
     def error(
         self, err: KineticError | str, exit_code: int, *, code: str | None = None, **extra: Any
     ) -> int:
-        """Report a failure (JSON on stdout when asked, always stderr); return ``exit_code``."""
-        message = err.message if isinstance(err, KineticError) else err
-        if code is None:
-            code = err.code if isinstance(err, KineticError) else "invalid_input"
-        if self.as_json:
-            self.stdout.write(
-                json.dumps({"error": code, "message": message, "exit_code": exit_code, **extra})
-                + "\n"
+        """Report a failure (JSON on stdout when asked, always stderr); return ``exit_code``.
+
+        A library error is said in words chosen by its code (what happened, whether
+        money moved, what to do); a string is already such a sentence of ours.
+        """
+        if isinstance(err, KineticError):
+            failure = describe(
+                err,
+                address=self.address,
+                moves_money=self.moves_money,
+                credentials=self.credentials,
             )
+            message, money = failure.message, failure.money
+            code = code or failure.code
+        else:
+            message, money = err, extra.pop("money", "nothing_sent")
+            code = code or "invalid_input"
+        if self.as_json:
+            data = {"error": code, "message": message, "exit_code": exit_code, "money": money}
+            self.stdout.write(json.dumps({**data, **extra}) + "\n")
         self.stderr.write(f"kinetic: {message}\n")
         return exit_code
 

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
-from .. import DEFAULT_KIND, DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
+from .. import DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
 from .config import CLOUD_URLS, DEFAULT_PORTS, HTTPS_PORT
 from .discover import add_discover_parser
+from .identify import AUTO
 from .output import EXIT_INVALID
 from .simulate import add_simulate_parser
 
@@ -59,9 +60,10 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     term = parser.add_argument_group("terminal")
     term.add_argument(
         "--kind",
-        choices=[kind.value for kind in TerminalKind],
-        default=default(DEFAULT_KIND.value),
-        help="which API the terminal speaks (default kinetic-go)",
+        choices=[AUTO, *(kind.value for kind in TerminalKind)],
+        default=default(AUTO),
+        help="which API the terminal speaks; auto (the default) asks the address, or "
+        "means payment-engine when --base-url or --api-key is given",
     )
     term.add_argument("--host", default=default("127.0.0.1"), help="default 127.0.0.1")
     ports = " / ".join(str(port) for port in DEFAULT_PORTS.values())
@@ -114,6 +116,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
+#: Which id ``transaction`` and ``receipt`` take.
+_ID_HELP = (
+    "the payment's reference (what --reference was, or the reference a payment printed), "
+    "or the terminal's own id or number for it (the terminal_id or request_key it "
+    "printed), found through the journal"
+)
+
+
 def build_parser(stdout: IO[str] = sys.stdout) -> argparse.ArgumentParser:
     """Build the argument parser (global options work before or after the command)."""
     _Parser.stdout = stdout
@@ -133,9 +143,9 @@ def build_parser(stdout: IO[str] = sys.stdout) -> argparse.ArgumentParser:
     command("status", "show whether the terminal is online, busy, and what it shows")
     _add_money_commands(command)
     lookup = command("transaction", "look a transaction up by its reference")
-    lookup.add_argument("reference", metavar="ID")
+    lookup.add_argument("reference", metavar="ID", help=_ID_HELP)
     receipt = command("receipt", "show (or print) a transaction's receipt")
-    receipt.add_argument("reference", metavar="ID")
+    receipt.add_argument("reference", metavar="ID", help=_ID_HELP)
     receipt.add_argument(
         "--copy", choices=[copy.value for copy in ReceiptCopy], default=ReceiptCopy.MERCHANT.value
     )

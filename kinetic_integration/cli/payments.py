@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from .. import JournaledPayments, KineticError, SqliteJournal, Terminal, TransactionType
-from ..errors import KineticInputError
-from ..journal import JournalClaimError, abandon
+from .. import (
+    JournaledPayments,
+    KineticError,
+    Operation,
+    SqliteJournal,
+    Terminal,
+    TransactionType,
+)
+from ..errors import KineticInputError, UnresolvedTransactionError
+from ..journal import TERMINAL_NUMBER, JournalClaimError, JournalState, abandon
+from ..money import format_amount
 from .config import default_journal_path
+from .failures import ELSEWHERE, UNKNOWN
 from .output import (
+    EXIT_ELSEWHERE,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_UNKNOWN,
@@ -25,6 +36,7 @@ from .output import (
     result_exit,
     transaction_json,
 )
+from .progress import Progress
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,29 +78,40 @@ async def run_payment(
     else:
         operation = terminal.prepare(TransactionType.RECONCILIATION, reference=args.reference)
     try:
-        txn = await JournaledPayments(terminal, journal).run(operation, timeout=args.timeout)
+        with Progress(out.stderr, operation, out.address).shown(terminal):
+            txn = await JournaledPayments(terminal, journal).run(operation, timeout=args.timeout)
     except asyncio.CancelledError:
-        # Ctrl-C mid-transaction: the customer may still pay. Say how to find out.
+        # Ctrl-C mid-transaction: the customer may still pay. The journal keeps the
+        # record unresolved; say so in the one result object, and how to find out.
         INTERRUPTED_PAYMENTS.append(operation.reference)
-        out.stderr.write(
-            f"kinetic: interrupted; the outcome of {operation.reference} is unknown. "
-            f"Re-run with --reference {operation.reference} to resume.\n"
-        )
+        _report_interrupted(terminal, operation, out)
         raise
     except JournalClaimError as err:
-        return out.error(err, EXIT_UNKNOWN, reference=operation.reference)
+        return out.error(err, EXIT_ELSEWHERE, reference=operation.reference)
+    except UnresolvedTransactionError:
+        raise
+    except KineticInputError:
+        if await _held_elsewhere(terminal, journal, operation):
+            return _report_elsewhere(operation, out)
+        raise
     except KineticError:
         raise
-    except Exception as err:
+    except Exception:
         # A failure we did not foresee: the request may have left. Never "declined".
         _LOGGER.debug("Payment %s failed unexpectedly", operation.reference, exc_info=True)
         return out.error(
-            f"unexpected {type(err).__name__}; the outcome of {operation.reference} is "
-            f"unknown. Re-run with --reference {operation.reference} to resume.",
+            f"An unexpected failure stopped the wait for {operation.reference}. "
+            "The outcome is unknown: check the terminal before charging again. "
+            f"Re-run with --reference {operation.reference} to resume it.",
             EXIT_UNKNOWN,
             code="unknown",
+            money=UNKNOWN,
             reference=operation.reference,
         )
+    if txn.terminal_id and txn.terminal_id != txn.reference:
+        # `kinetic receipt` / `transaction` then also accept the number the terminal shows.
+        with contextlib.suppress(KineticError):
+            await journal.set_details(txn.reference, {TERMINAL_NUMBER: txn.terminal_id})
     out.emit(transaction_json(txn), human_transaction(txn))
     if not txn.result.is_final:
         out.stderr.write(
@@ -96,6 +119,55 @@ async def run_payment(
             f"re-run with --reference {txn.reference} to resume\n"
         )
     return result_exit(txn)
+
+
+def _report_interrupted(terminal: Terminal, operation: Operation, out: Output) -> None:
+    """Print the one result of a payment interrupted by Ctrl-C: unknown, never declined."""
+    message = (
+        f"Interrupted: the outcome of {operation.reference} is unknown (the customer may "
+        "still pay). Check the terminal before charging again; re-run with "
+        f"--reference {operation.reference} to resume."
+    )
+    txn = terminal.unknown_result(operation, message)
+    out.emit(
+        {**transaction_json(txn), "interrupted": True, "exit_code": EXIT_UNKNOWN},
+        human_transaction(txn),
+    )
+    out.stdout.flush()
+    out.stderr.write(f"kinetic: {message}\n")
+
+
+async def _held_elsewhere(terminal: Terminal, journal: SqliteJournal, operation: Operation) -> bool:
+    """Whether another run holds this very payment (same reference, type and amount).
+
+    Two identical commands started at once: the one whose claim lost sees the
+    reference "in use" although it is the same payment, running (or run) elsewhere.
+    """
+    try:
+        record = await journal.get(operation.reference)
+    except KineticError:
+        return False
+    amount = format_amount(operation.amount) if operation.amount is not None else None
+    return (
+        record is not None
+        and record.terminal in (terminal.identity, terminal.address_identity)
+        and record.type is operation.type
+        and record.amount == amount
+        and record.state is not JournalState.NOT_SENT
+    )
+
+
+def _report_elsewhere(operation: Operation, out: Output) -> int:
+    return out.error(
+        f"Another run of kinetic is taking {operation.type.value} {operation.reference} "
+        "(or has taken it). This run sent nothing; the other run's outcome is the one that "
+        f"counts. Re-run the same command with --reference {operation.reference} later to "
+        "see it.",
+        EXIT_ELSEWHERE,
+        code="in_progress_elsewhere",
+        money=ELSEWHERE,
+        reference=operation.reference,
+    )
 
 
 def _fields(items: Sequence[str]) -> dict[str, Any]:

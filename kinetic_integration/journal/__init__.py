@@ -25,9 +25,10 @@ from .record import (
 )
 from .runner import JournaledPayments, abandon
 from .schema import Details
-from .sqlite import SqliteJournal
+from .sqlite import TERMINAL_NUMBER, SqliteJournal
 
 __all__ = [
+    "TERMINAL_NUMBER",
     "Details",
     "JournalClaimError",
     "JournalError",

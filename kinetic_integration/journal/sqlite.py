@@ -36,6 +36,8 @@ from .schema import (
 )
 
 _T = TypeVar("_T")
+#: The details key of the number a terminal shows for a transaction (``find`` reads it).
+TERMINAL_NUMBER = "terminal_number"
 
 
 def _stored(moment: datetime) -> str:
@@ -318,6 +320,24 @@ class SqliteJournal:
         """Return the unresolved records of one terminal, oldest first."""
         found = await self._call(self._select, f"terminal = ? AND {UNRESOLVED}", (terminal,))
         return [record for record, _details in found]
+
+    async def find(self, identifier: str, terminals: Collection[str]) -> JournalRecord | None:
+        """Return the record on one of ``terminals`` that ``identifier`` names, if any.
+
+        ``identifier`` is a reference, the terminal's id for the transaction (e.g. a
+        Payment Engine request key) or the number the terminal shows for it, kept in
+        the details as ``terminal_number`` (read with :meth:`get`, never by a scan).
+        """
+        marks = ", ".join("?" for _ in terminals)
+        found = await self._call(
+            self._select,
+            f"terminal IN ({marks}) AND (reference = ? OR terminal_id = ? "
+            f"OR json_extract(details, '$.{TERMINAL_NUMBER}') = ?)",
+            (*terminals, identifier, identifier, identifier),
+        )
+        # Our own reference first, then the latest of the others.
+        found.sort(key=lambda item: (item[0].reference == identifier, item[0].updated_at))
+        return found[-1][0] if found else None
 
     async def set_details(self, reference: str, changes: Mapping[str, Any]) -> Details | None:
         """Add ``changes`` to a record's details (None if there is no such record)."""

@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import Enum
 from typing import ClassVar
 
@@ -30,6 +31,9 @@ from .config import TerminalConfig
 from .operation import Operation
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Told each state of a running transaction the terminal reports (see ``on_progress``).
+ProgressCallback = Callable[[Operation, Transaction], None]
 
 
 class _Verify(Enum):
@@ -62,6 +66,9 @@ class Recovery(ABC):
     echoes_amount: ClassVar[bool] = False
 
     config: TerminalConfig
+    #: Called with every answer about a running transaction (the start's, then each
+    #: poll's), so a caller can show progress without asking the terminal anything more.
+    on_progress: ProgressCallback | None = None
 
     @property
     def poll_interval(self) -> float:
@@ -127,7 +134,11 @@ class Recovery(ABC):
         first = True
         not_found_since: float | None = None
         not_found_count = 0
+        reported: Transaction | None = None
         while True:
+            if current is not None and current is not reported:
+                self._report_progress(operation, current)
+                reported = current
             if current is not None and verify is not _Verify.NONE:
                 mismatch = self._mismatch(operation, current)
                 if mismatch is not None:
@@ -213,6 +224,15 @@ class Recovery(ABC):
         """
         return txn.result.is_final
 
+    def _report_progress(self, operation: Operation, txn: Transaction) -> None:
+        """Tell ``on_progress`` about ``txn``; a failing callback never ends a recovery."""
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(operation, txn)
+        except Exception as err:  # a display must never stop the wait
+            _LOGGER.debug("Progress callback failed (%s)", type(err).__name__)
+
     def _final(self, operation: Operation, terminal_id: str, txn: Transaction) -> Transaction:
         """Present a terminal's answer under our reference."""
         _LOGGER.debug("%s %s: %s", operation.type.value, operation.reference, txn.result.value)
@@ -237,6 +257,15 @@ class Recovery(ABC):
                 result=TransactionResult.UNKNOWN,
                 message=message,
             )
+        return self.unknown_result(operation, message, terminal_id)
+
+    def unknown_result(
+        self, operation: Operation, message: str, terminal_id: str | None = None
+    ) -> Transaction:
+        """Return ``operation`` as a transaction whose outcome is unknown (never declined).
+
+        For a caller that stopped waiting (e.g. Ctrl-C) and must still report it.
+        """
         return Transaction(
             kind=self.kind,
             reference=operation.reference,
