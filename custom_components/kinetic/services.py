@@ -303,9 +303,8 @@ async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
             if latest is None:
                 raise KineticInputError("The terminal has no transaction yet")
             reference = latest.reference
-        lines = await terminal.receipt(reference, copy)
-        await terminal.print_text(lines)
-        return lines
+        # The terminal's certified receipt goes to its printer unchanged.
+        return await terminal.print_receipt(reference, copy)
 
     lines = await _async_terminal_call(payments, Capability.RECEIPTS, _print)
     response: dict[str, Any] = {"lines": lines}

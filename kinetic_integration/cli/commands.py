@@ -61,9 +61,12 @@ async def run_command(
             txn = dataclasses.replace(txn, type=record.type)
         out.emit(transaction_json(txn), human_transaction(txn))
     elif command == "receipt":
-        lines = await terminal.receipt(args.reference, ReceiptCopy(args.copy))
+        copy = ReceiptCopy(args.copy)
         if args.print:
-            await terminal.print_text(lines)
+            # The terminal's certified receipt goes to its printer unchanged.
+            lines = await terminal.print_receipt(args.reference, copy)
+        else:
+            lines = await terminal.receipt(args.reference, copy)
         out.emit({"lines": lines, "printed": bool(args.print)}, "\n".join(lines))
     elif command == "print":
         await terminal.print_text(args.text)
