@@ -63,9 +63,10 @@ from .models import (
     TransactionResult,
     TransactionType,
 )
+from .models.kinetic_go_settings import GoSettings
 from .models.payment_engine import PeDevice
 from .money import DEFAULT_MAX_AMOUNT, format_amount, parse_amount
-from .receipts import redact_card_numbers, transaction_receipt
+from .receipts import receipt_lines, redact_card_numbers, transaction_receipt
 from .terminal import (
     DEFAULT_KIND,
     KINDS,
@@ -73,8 +74,10 @@ from .terminal import (
     KindFacts,
     Operation,
     PreviousAttempt,
+    PrintLine,
     Terminal,
     TerminalConfig,
+    TransactionFilter,
     TransactionListener,
     create_terminal,
     kind_facts,
@@ -94,6 +97,7 @@ __all__ = [
     "CardNetwork",
     "DeviceServiceClient",
     "FieldError",
+    "GoSettings",
     "InvalidAmountError",
     "JournalClaimError",
     "JournalError",
@@ -127,6 +131,7 @@ __all__ = [
     "PaymentEngineClient",
     "PeDevice",
     "PreviousAttempt",
+    "PrintLine",
     "ReceiptCopy",
     "SqliteJournal",
     "Terminal",
@@ -134,6 +139,7 @@ __all__ = [
     "TerminalKind",
     "TerminalStatus",
     "Transaction",
+    "TransactionFilter",
     "TransactionListener",
     "TransactionResult",
     "TransactionType",
@@ -145,6 +151,7 @@ __all__ = [
     "kind_facts",
     "local_kind_for_port",
     "parse_amount",
+    "receipt_lines",
     "redact_card_numbers",
     "transaction_receipt",
 ]

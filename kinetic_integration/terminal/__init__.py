@@ -9,6 +9,7 @@ from .base import Terminal
 from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
+from .history import TransactionFilter
 from .kinds import (
     DEFAULT_KIND,
     KINDS,
@@ -21,6 +22,7 @@ from .kinds import (
 from .kinetic_go import KineticGoTerminal
 from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
+from .printing import PrintLine
 
 __all__ = [
     "DEFAULT_KIND",
@@ -33,8 +35,10 @@ __all__ = [
     "Operation",
     "PaymentEngineTerminal",
     "PreviousAttempt",
+    "PrintLine",
     "Terminal",
     "TerminalConfig",
+    "TransactionFilter",
     "TransactionListener",
     "create_terminal",
     "kind_facts",

@@ -31,10 +31,12 @@ from ..models.common import (
     Transaction,
     TransactionType,
 )
+from ..models.kinetic_go_settings import GoSettings
 from ..money import parse_amount
 from ..receipts import receipt_lines
 from .config import _CAPABILITY_FOR_TYPE, Capability, TerminalConfig
 from .kinds import kind_facts
+from .history import TransactionFilter
 from .operation import Operation, PreviousAttempt, TransactionListener, validate_reference
 from .printing import PrintLine
 from .runner import Runner
@@ -310,6 +312,16 @@ class Terminal(Runner):
     async def latest_transaction(self) -> Transaction | None:
         """Return the most recent transaction the terminal knows (None if it has none)."""
         self.require(Capability.LATEST_TRANSACTION, "report its latest transaction")
+        raise NotImplementedError
+
+    async def transactions(self, where: TransactionFilter | None = None) -> list[Transaction]:
+        """Return the terminal's own transaction list (newest first), started there too."""
+        self.require(Capability.TRANSACTION_HISTORY, "list its transactions")
+        raise NotImplementedError
+
+    async def settings(self) -> GoSettings:
+        """Return the terminal's own configuration (ids, host module, receipt texts)."""
+        self.require(Capability.SETTINGS, "report its settings")
         raise NotImplementedError
 
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:

@@ -29,9 +29,11 @@ from ..models.common import (
     TransactionType,
 )
 from ..models.kinetic_go import GoDevice
+from ..models.kinetic_go_settings import GoSettings
 from ..receipts import receipt_lines
 from .base import Terminal
 from .config import Capability, TerminalConfig
+from .history import TransactionFilter
 from .operation import Operation
 from .pacing import NearResults
 from .printing import PrintLine, text_instructions
@@ -59,6 +61,8 @@ class KineticGoTerminal(Terminal):
             Capability.TRANSACTION_LOOKUP,
             Capability.LATEST_TRANSACTION,
             Capability.SERIAL,
+            Capability.SETTINGS,
+            Capability.TRANSACTION_HISTORY,
         }
     )
     default_poll_interval = 0.25
@@ -187,6 +191,17 @@ class KineticGoTerminal(Terminal):
         self.require(Capability.LATEST_TRANSACTION, "report its latest transaction")
         latest = await self.client.latest_transaction()
         return latest.to_transaction() if latest is not None else None
+
+    async def transactions(self, where: TransactionFilter | None = None) -> list[Transaction]:
+        """Return the terminal's transaction database (sales started on it included)."""
+        self.require(Capability.TRANSACTION_HISTORY, "list its transactions")
+        rows = [row.to_transaction() for row in await self.client.transactions()]
+        return (where or TransactionFilter()).apply(rows)
+
+    async def settings(self) -> GoSettings:
+        """Return ``settings.json`` as a typed model."""
+        self.require(Capability.SETTINGS, "report its settings")
+        return GoSettings.from_dict(await self.client.settings())
 
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
         """Return the receipt of a transaction as text lines."""
