@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 
 from .. import Capability, ReceiptCopy, SqliteJournal, Terminal
+from .history import HISTORY_NEEDS, run_history
 from .output import EXIT_OK, Output, human_status, human_transaction, status_json, transaction_json
 from .payments import PAYMENT_COMMANDS, run_payment
 
@@ -27,8 +28,9 @@ _NEEDS = {
 
 def check_unsupported(args: argparse.Namespace, terminal: Terminal) -> None:
     """Refuse up front what this kind cannot do, before any request or file is touched."""
-    if args.command in _NEEDS:
-        terminal.require(_NEEDS[args.command], f"do '{args.command}'")
+    needs = _NEEDS.get(args.command) or HISTORY_NEEDS.get(args.command)
+    if needs is not None:
+        terminal.require(needs, f"do '{args.command}'")
     if args.command == "receipt" and args.print:
         terminal.require(Capability.PRINT, "print")
     if args.command == "authorize" and args.field:
@@ -49,6 +51,8 @@ async def run_command(
     command: str = args.command
     if command in PAYMENT_COMMANDS:
         return await run_payment(args, terminal, journal, out)
+    if command in HISTORY_NEEDS:
+        return await run_history(args, terminal, out)
     if command == "status":
         status = await terminal.status()
         out.emit(status_json(status), human_status(status))
