@@ -70,6 +70,7 @@ from .receipts import receipt_lines, redact_card_numbers, transaction_receipt
 from .terminal import (
     DEFAULT_KIND,
     KINDS,
+    PRINT_RANGES,
     Capability,
     KindFacts,
     Operation,
@@ -90,6 +91,7 @@ __all__ = [
     "DEFAULT_KIND",
     "DEFAULT_MAX_AMOUNT",
     "KINDS",
+    "PRINT_RANGES",
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "AmountAboveCapError",

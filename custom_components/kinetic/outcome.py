@@ -78,6 +78,24 @@ def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
         "card_token": txn.card_token,
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
+        **outcome_flags(txn),
+    }
+
+
+def outcome_flags(txn: Transaction | None) -> dict[str, Any]:
+    """Return what the merchant must know about an outcome: signature, reversal, deferral.
+
+    A deferred authorisation was approved without the host: the merchant carries the
+    risk until the terminal reaches it (``deferred_auth_attempts`` so far).
+    """
+    return {
+        "signature_required": txn.signature_required if txn is not None else None,
+        "is_reversed": txn.is_reversed if txn is not None else None,
+        "is_deferred_auth": txn.is_deferred_auth if txn is not None else None,
+        "deferred_auth_attempts": txn.deferred_auth_attempts if txn is not None else None,
+        "last_deferred_auth_attempt_at": (
+            as_text(txn.last_deferred_auth_attempt_at) if txn is not None else None
+        ),
     }
 
 

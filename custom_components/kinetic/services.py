@@ -45,6 +45,7 @@ from .data import DATA_JOURNAL, KineticConfigEntry
 from .outcome import record_response, transaction_response
 from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
+from .print_lines import print_lines
 from .refusal import REFUSALS, ActionRefused, refused_by_terminal
 from .sale_fields import passthrough, sale_details
 from .service_schemas import (
@@ -52,7 +53,6 @@ from .service_schemas import (
     ATTR_AMOUNT,
     ATTR_CASHBACK,
     ATTR_COPY,
-    ATTR_LINES,
     ATTR_REFERENCE,
     ATTR_TIP,
     ATTR_TRANSACTION_ID,
@@ -285,7 +285,7 @@ async def _async_terminal_call(
 
 async def _async_print_text(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
-    lines: list[str] = call.data[ATTR_LINES]
+    lines = print_lines(call.data)
     await _async_terminal_call(
         payments, Capability.PRINT, lambda: payments.terminal.print_text(lines)
     )

@@ -106,6 +106,7 @@ class KineticGoSimulator(BaseSimulator):
         self.device.deferred_auth = deferred_auth
         self.receipt_header = list(receipt_header)
         self.receipt_footer = list(receipt_footer)
+        self.print_requests = 0
 
     @property
     def devices(self) -> list[Device]:
@@ -364,6 +365,8 @@ class KineticGoSimulator(BaseSimulator):
         )
 
     async def _print(self, request: web.Request) -> web.Response:
+        # Every print request counts, refused or not (tests prove nothing was sent).
+        self.print_requests += 1
         body = await read_json(request)
         instructions = body.get("instructions") if isinstance(body, dict) else None
         if not isinstance(instructions, list):

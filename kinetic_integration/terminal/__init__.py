@@ -22,12 +22,13 @@ from .kinds import (
 from .kinetic_go import KineticGoTerminal
 from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
-from .printing import PrintLine
+from .printing import PRINT_RANGES, PrintLine
 
 __all__ = [
     "DEFAULT_KIND",
     "KINDS",
     "LOCAL_KINDS",
+    "PRINT_RANGES",
     "Capability",
     "DeviceServiceTerminal",
     "KindFacts",

@@ -64,10 +64,15 @@ class TransactionFilter:
         )
 
     def apply(self, transactions: Iterable[Transaction]) -> list[Transaction]:
-        """Return the kept transactions, newest first, at most ``limit`` of them."""
+        """Return the kept transactions, newest first, at most ``limit`` of them.
+
+        ``transactions`` come in the terminal's order (oldest first, as it lists them).
+        """
+        # Within one second, a later place in the terminal's list is the newer one.
         kept = sorted(
-            (txn for txn in transactions if self._keeps(txn)),
-            key=lambda txn: txn.started_at or _OLDEST,
+            ((txn.started_at or _OLDEST, index, txn) for index, txn in enumerate(transactions)),
+            key=lambda item: item[:2],
             reverse=True,
         )
-        return kept[: self.limit] if self.limit is not None else kept
+        newest = [txn for *_order, txn in kept if self._keeps(txn)]
+        return newest[: self.limit] if self.limit is not None else newest

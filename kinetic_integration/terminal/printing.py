@@ -25,6 +25,14 @@ SKEWS = range(-45, 46)
 MAX_FAMILY_LENGTH = 32
 MAX_PRINT_LINES = 200
 MAX_LINE_LENGTH = 200
+#: The whole-number attributes of a line and the values each may take.
+PRINT_RANGES: dict[str, range] = {
+    "font_size": FONT_SIZES,
+    "x": range(MAX_X + 1),
+    "feed": range(MAX_FEED + 1),
+    "line_width": LINE_WIDTHS,
+    "skew_x": SKEWS,
+}
 _LINES_PER_BUFFER = 20
 _FINAL_FEED = 100
 
