@@ -18,7 +18,7 @@ from kinetic_integration import (
     UnsupportedOperationError,
 )
 from kinetic_integration.simulator import BaseSimulator, KineticGoSimulator
-from kinetic_integration.terminal import Capability, Terminal, create_terminal
+from kinetic_integration.terminal import Capability, KineticGoTerminal, Terminal, create_terminal
 from kinetic_integration.terminal.printing import text_instructions
 from tests.library.terminal.support import config_for, started_sim, wait_until
 
@@ -175,3 +175,23 @@ async def test_other_kinds_refuse_the_kinetic_go_records(session: aiohttp.Client
             with pytest.raises(UnsupportedOperationError):
                 await terminal.print_instructions([{"command": "flush"}])
             assert sim.money_requests() == 0
+
+
+async def test_card_timeout_is_sent_as_timeout_ms(session: aiohttp.ClientSession) -> None:
+    """The seed's ``timeout_ms``: the terminal ends an unanswered card wait by itself."""
+    async with started_sim("kinetic_go", customer_delay=0) as sim:
+        assert isinstance(sim, KineticGoSimulator)
+        terminal = _terminal(sim, session)
+        assert isinstance(terminal, KineticGoTerminal)
+        client = terminal.client
+        started = await client.start_sale("card-wait-1", Decimal("4.00"), card_timeout=1.5)
+        assert started.timeout_ms == 1500
+        await wait_until(lambda: not sim.device.busy)
+        ended = await client.transaction("card-wait-1")
+        assert ended.to_transaction().result is TransactionResult.TIMEOUT
+        refund = await client.start_refund("card-wait-2", Decimal("1.00"), card_timeout=2)
+        assert refund.timeout_ms == 2000
+        for bad in (0.5, 3601, True):
+            with pytest.raises(KineticInputError):
+                await client.start_sale("card-wait-3", Decimal("1.00"), card_timeout=bad)
+        assert sim.money_requests() == 2
