@@ -46,6 +46,7 @@ from .outcome import record_response, transaction_response
 from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
 from .print_lines import print_lines
+from .receipt_reference import receipt_reference
 from .refusal import REFUSALS, ActionRefused, refused_by_terminal
 from .sale_fields import passthrough, sale_details
 from .service_schemas import (
@@ -297,12 +298,7 @@ async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
     copy = ReceiptCopy(call.data[ATTR_COPY])
 
     async def _print() -> list[str]:
-        reference = call.data.get(ATTR_REFERENCE)
-        if reference is None:
-            latest = await terminal.latest_transaction()
-            if latest is None:
-                raise KineticInputError("The terminal has no transaction yet")
-            reference = latest.reference
+        reference = await receipt_reference(terminal, call.data.get(ATTR_REFERENCE))
         # The terminal's certified receipt goes to its printer unchanged.
         return await terminal.print_receipt(reference, copy)
 

@@ -19,7 +19,6 @@ from homeassistant.util import dt as dt_util
 
 from kinetic_integration import (
     Capability,
-    KineticInputError,
     ReceiptCopy,
     Transaction,
     TransactionFilter,
@@ -31,6 +30,7 @@ from kinetic_integration import (
 
 from .const import DOMAIN
 from .outcome import as_text
+from .receipt_reference import receipt_reference
 from .service_schemas import ATTR_COPY, ATTR_REFERENCE, DEVICE_SCHEMA
 from .services import _async_terminal_call, _payments
 
@@ -118,12 +118,7 @@ async def _async_get_receipt(call: ServiceCall) -> ServiceResponse:
     copy = ReceiptCopy(call.data[ATTR_COPY])
 
     async def _read() -> tuple[str, list[dict[str, Any]]]:
-        reference = call.data.get(ATTR_REFERENCE)
-        if reference is None:
-            latest = await terminal.latest_transaction()
-            if latest is None:
-                raise KineticInputError("The terminal has no transaction yet")
-            reference = latest.reference
+        reference = await receipt_reference(terminal, call.data.get(ATTR_REFERENCE))
         return reference, await terminal.receipt_instructions(reference, copy)
 
     reference, instructions = await _async_terminal_call(payments, Capability.RECEIPTS, _read)
