@@ -54,7 +54,7 @@ class KineticSensorEntityDescription(SensorEntityDescription):
     #: Keeps its last known value while the terminal cannot be reached (what it shows is
     #: a past transaction, which a lost terminal does not change).
     available_offline: bool = False
-    attributes_fn: Callable[[KineticData], dict[str, Any]] | None = None
+    attributes_fn: Callable[[KineticData], dict[str, Any] | None] | None = None
 
 
 def _last_amount(data: KineticData) -> Decimal | None:
@@ -119,7 +119,9 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
         ),
         exists_fn=_supports(Capability.LATEST_TRANSACTION),
         # What the merchant must act on: a signature to check, a reversal, a deferral.
-        attributes_fn=lambda data: outcome_flags(data.last_transaction),
+        attributes_fn=lambda data: (
+            outcome_flags(data.last_transaction) if data.last_transaction is not None else None
+        ),
     ),
     KineticSensorEntityDescription(
         key="last_transaction_amount",
