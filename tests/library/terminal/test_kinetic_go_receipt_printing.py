@@ -54,3 +54,14 @@ async def test_cli_receipt_print_sends_the_document_unchanged(
     document = await client.receipt(reference, ReceiptCopy.MERCHANT)
     assert kinetic_go_sim.printed_instructions[-1] == document
     assert printed.json["lines"] == kinetic_go_sim.printed[-1]
+
+
+async def test_control_route_shows_the_instructions_as_received(
+    kinetic_go_sim: KineticGoSimulator, session: aiohttp.ClientSession
+) -> None:
+    terminal = _terminal(kinetic_go_sim, session)
+    sent = [{"command": "text", "text": "Hi", "x": 7, "y": 0, "font_size": 30, "family": "Mono"}]
+    await terminal.print_instructions(sent)
+    async with session.get(f"{kinetic_go_sim.url}/_sim/printed/instructions") as response:
+        assert await response.json() == [sent]
+    assert kinetic_go_sim.print_requests == 1
