@@ -9,6 +9,7 @@ from .. import Capability, ReceiptCopy, SqliteJournal, Terminal
 from .history import HISTORY_NEEDS, run_history
 from .output import EXIT_OK, Output, human_status, human_transaction, status_json, transaction_json
 from .payments import PAYMENT_COMMANDS, run_payment
+from .printing import print_lines
 
 #: What the terminal must support for each command (refused before anything is sent).
 _NEEDS = {
@@ -73,7 +74,7 @@ async def run_command(
             lines = await terminal.receipt(args.reference, copy)
         out.emit({"lines": lines, "printed": bool(args.print)}, "\n".join(lines))
     elif command == "print":
-        await terminal.print_text(args.text)
+        await terminal.print_text(print_lines(args))
         out.emit({"printed": True, "lines": len(args.text)}, f"Printed {len(args.text)} line(s)")
     elif command == "offline-count":
         count = await terminal.offline_count()

@@ -109,3 +109,33 @@ async def test_history_commands_are_refused_by_other_kinds() -> None:
             refused = await run_cli("--json", *cli_target(sim), command)
             assert refused.code == 2
             assert refused.json["error"] == "unsupported"
+
+
+async def test_print_with_the_printers_attributes(kinetic_go_sim: KineticGoSimulator) -> None:
+    target = cli_target(kinetic_go_sim)
+    printed = await run_cli(
+        "--json",
+        *target,
+        "print",
+        "Hi",
+        "there",
+        "--font-size",
+        "40",
+        "--x",
+        "12",
+        "--underline",
+        "--family",
+        "Mono",
+        "--skew-x",
+        "-5",
+    )
+    assert printed.code == 0
+    line = {"x": 12, "font_size": 40, "underline": True, "skew_x": -5, "family": "Mono"}
+    assert kinetic_go_sim.printed_instructions[-1] == [
+        {"command": "text", "text": "Hi", "y": 0, **line},
+        {"command": "text", "text": "there", "y": 50, **line},
+        {"command": "scroll", "amount": 100},
+    ]
+    refused = await run_cli("--json", *target, "print", "Hi", "--font-size", "500")
+    assert refused.code == 2
+    assert kinetic_go_sim.print_requests == 1
