@@ -35,8 +35,8 @@ from ..models.kinetic_go_settings import GoSettings
 from ..money import parse_amount
 from ..receipts import receipt_lines
 from .config import _CAPABILITY_FOR_TYPE, Capability, TerminalConfig
-from .kinds import kind_facts
 from .history import TransactionFilter
+from .kinds import kind_facts
 from .operation import Operation, PreviousAttempt, TransactionListener, validate_reference
 from .printing import PrintLine
 from .runner import Runner
