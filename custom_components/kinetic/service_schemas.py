@@ -26,6 +26,8 @@ SERVICE_CANCEL = "cancel"
 
 #: What a terminal must be able to do for each action that names one; services.yaml's
 #: device pickers offer only the kinds that can (a test keeps the two in step).
+SERVICE_GET_TRANSACTIONS = "get_transactions"
+SERVICE_GET_RECEIPT = "get_receipt"
 ACTION_CAPABILITIES = {
     SERVICE_START_SALE: Capability.SALE,
     SERVICE_AUTHORIZE: Capability.AUTHORIZE,
@@ -36,6 +38,8 @@ ACTION_CAPABILITIES = {
     SERVICE_PRINT_TEXT: Capability.PRINT,
     SERVICE_SEND_OFFLINE: Capability.OFFLINE_TRANSACTIONS,
     SERVICE_CANCEL: Capability.CANCEL,
+    SERVICE_GET_TRANSACTIONS: Capability.TRANSACTION_HISTORY,
+    SERVICE_GET_RECEIPT: Capability.RECEIPTS,
 }
 
 ATTR_AMOUNT = "amount"

@@ -31,11 +31,14 @@ from kinetic_integration import (
 from .const import DOMAIN
 from .outcome import as_text
 from .receipt_reference import receipt_reference
-from .service_schemas import ATTR_COPY, ATTR_REFERENCE, DEVICE_SCHEMA
+from .service_schemas import (
+    ATTR_COPY,
+    ATTR_REFERENCE,
+    DEVICE_SCHEMA,
+    SERVICE_GET_RECEIPT,
+    SERVICE_GET_TRANSACTIONS,
+)
 from .services import _async_terminal_call, _payments
-
-SERVICE_GET_TRANSACTIONS = "get_transactions"
-SERVICE_GET_RECEIPT = "get_receipt"
 
 ATTR_SINCE = "since"
 ATTR_UNTIL = "until"
