@@ -63,20 +63,24 @@ from .models import (
     TransactionResult,
     TransactionType,
 )
+from .models.kinetic_go_settings import GoSettings
 from .models.payment_engine import PeDevice
 from .money import DEFAULT_MAX_AMOUNT, format_amount, parse_amount
-from .receipts import redact_card_numbers, transaction_receipt
+from .receipts import receipt_lines, redact_card_numbers, transaction_receipt
 from .terminal import (
     DEFAULT_KIND,
     KINDS,
     MAX_CARD_WAIT,
     MIN_CARD_WAIT,
+    PRINT_RANGES,
     Capability,
     KindFacts,
     Operation,
     PreviousAttempt,
+    PrintLine,
     Terminal,
     TerminalConfig,
+    TransactionFilter,
     TransactionListener,
     check_card_wait,
     create_terminal,
@@ -92,6 +96,7 @@ __all__ = [
     "KINDS",
     "MAX_CARD_WAIT",
     "MIN_CARD_WAIT",
+    "PRINT_RANGES",
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "AmountAboveCapError",
@@ -99,6 +104,7 @@ __all__ = [
     "CardNetwork",
     "DeviceServiceClient",
     "FieldError",
+    "GoSettings",
     "InvalidAmountError",
     "JournalClaimError",
     "JournalError",
@@ -132,6 +138,7 @@ __all__ = [
     "PaymentEngineClient",
     "PeDevice",
     "PreviousAttempt",
+    "PrintLine",
     "ReceiptCopy",
     "SqliteJournal",
     "Terminal",
@@ -139,6 +146,7 @@ __all__ = [
     "TerminalKind",
     "TerminalStatus",
     "Transaction",
+    "TransactionFilter",
     "TransactionListener",
     "TransactionResult",
     "TransactionType",
@@ -151,6 +159,7 @@ __all__ = [
     "kind_facts",
     "local_kind_for_port",
     "parse_amount",
+    "receipt_lines",
     "redact_card_numbers",
     "transaction_receipt",
 ]

@@ -17,6 +17,7 @@ from .discovery import DATA_DISCOVERY, KineticDiscovery
 from .journal import HomeAssistantJournal
 from .payments import KineticPayments
 from .services import async_setup_services
+from .services_records import async_setup_record_services
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -43,6 +44,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_finish_writes)
     async_setup_services(hass)
+    async_setup_record_services(hass)
     discovery = KineticDiscovery(hass)
     hass.data[DATA_DISCOVERY] = discovery
     await discovery.async_start()

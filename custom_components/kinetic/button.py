@@ -45,7 +45,7 @@ async def _print_last_receipt(payments: KineticPayments) -> None:
     latest = await terminal.latest_transaction()
     if latest is None:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_transaction")
-    await terminal.print_text(await terminal.receipt(latest.reference, ReceiptCopy.MERCHANT))
+    await terminal.print_receipt(latest.reference, ReceiptCopy.MERCHANT)
 
 
 BUTTONS: tuple[KineticButtonEntityDescription, ...] = (

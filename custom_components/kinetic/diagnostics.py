@@ -12,6 +12,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
+from kinetic_integration import Capability, KineticError, Terminal
+
 from .const import CONF_API_KEY, CONF_PIN
 from .data import DATA_JOURNAL, KineticConfigEntry
 
@@ -26,6 +28,9 @@ TO_REDACT = {
     "entry_mode",
     "masked_pan",
 }
+
+#: The merchant's account with its acquirer, and where its host lives.
+SETTINGS_TO_REDACT = {"merchant_id", "terminal_id", "host_address"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -53,7 +58,22 @@ async def async_get_config_entry_diagnostics(
         "last_update_success": coordinator.last_update_success,
         "data": async_redact_data(_plain(dataclasses.asdict(coordinator.data)), TO_REDACT),
         "journal": async_redact_data(records, TO_REDACT),
+        "settings": await _settings(coordinator.terminal),
     }
+
+
+async def _settings(terminal: Terminal) -> dict[str, Any] | None:
+    """Return the terminal's own settings, the merchant's ids and host address redacted."""
+    if not terminal.supports(Capability.SETTINGS):
+        return None
+    try:
+        settings = await terminal.settings()
+    except KineticError as err:
+        return {"error": err.code}
+    redacted: dict[str, Any] = async_redact_data(
+        _plain(dataclasses.asdict(settings)), SETTINGS_TO_REDACT
+    )
+    return redacted
 
 
 def _plain(value: Any) -> Any:

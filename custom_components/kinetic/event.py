@@ -17,7 +17,17 @@ from .entity import KineticTransactionEntity
 PARALLEL_UPDATES = 0
 
 #: What the entity carries of each transaction (the bus event has the rest).
-EVENT_ATTRIBUTES = ("reference", "type", "amount", "tip", "table", "order_id", "masked_pan")
+EVENT_ATTRIBUTES = (
+    "reference",
+    "type",
+    "amount",
+    "tip",
+    "table",
+    "order_id",
+    "masked_pan",
+    "signature_required",
+    "is_deferred_auth",
+)
 
 
 async def async_setup_entry(

@@ -58,10 +58,10 @@ def terminal_facts(txn: Transaction | None) -> dict[str, Any]:
 
     ``reader_terminal_id`` names the reader (the same for all its sales), never the
     transaction; ``response_code`` is the host's answer to an offline sale once synced.
+    Whether a signature is required is one of the :func:`outcome_flags`.
     """
     return {
         "reader_terminal_id": txn.reader_terminal_id if txn is not None else None,
-        "signature_required": txn.signature_required if txn is not None else None,
         "is_contactless": txn.is_contactless if txn is not None else None,
         "verified_by_pin": txn.verified_by_pin if txn is not None else None,
         "verified_on_device": txn.verified_on_device if txn is not None else None,
@@ -96,6 +96,24 @@ def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
         **terminal_facts(txn),
+        **outcome_flags(txn),
+    }
+
+
+def outcome_flags(txn: Transaction | None) -> dict[str, Any]:
+    """Return what the merchant must know about an outcome: signature, reversal, deferral.
+
+    A deferred authorisation was approved without the host: the merchant carries the
+    risk until the terminal reaches it (``deferred_auth_attempts`` so far).
+    """
+    return {
+        "signature_required": txn.signature_required if txn is not None else None,
+        "is_reversed": txn.is_reversed if txn is not None else None,
+        "is_deferred_auth": txn.is_deferred_auth if txn is not None else None,
+        "deferred_auth_attempts": txn.deferred_auth_attempts if txn is not None else None,
+        "last_deferred_auth_attempt_at": (
+            as_text(txn.last_deferred_auth_attempt_at) if txn is not None else None
+        ),
     }
 
 

@@ -46,7 +46,7 @@ from kinetic_integration import (
 from .activity import async_finished, async_started
 from .const import DOMAIN, LOGGER
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
-from .outcome import Outcome, as_text, terminal_facts, transaction_signal
+from .outcome import Outcome, as_text, outcome_flags, terminal_facts, transaction_signal
 from .refusal import ActionRefused
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
@@ -319,6 +319,7 @@ class KineticPayments:
             "error": outcome.error.code if outcome.error is not None else None,
             "recovered": outcome.recovered,
             **terminal_facts(txn),
+            **outcome_flags(txn),
         }
 
     # --- startup ---------------------------------------------------------------------

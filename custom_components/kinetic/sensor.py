@@ -38,6 +38,7 @@ from .coordinator import KineticCoordinator, KineticData
 from .data import KineticConfigEntry
 from .entity import KineticEntity, KineticTransactionEntity
 from .journal import HomeAssistantJournal
+from .outcome import outcome_flags
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -53,6 +54,7 @@ class KineticSensorEntityDescription(SensorEntityDescription):
     #: Keeps its last known value while the terminal cannot be reached (what it shows is
     #: a past transaction, which a lost terminal does not change).
     available_offline: bool = False
+    attributes_fn: Callable[[KineticData], dict[str, Any] | None] | None = None
 
 
 def _last_amount(data: KineticData) -> Decimal | None:
@@ -116,6 +118,10 @@ SENSORS: tuple[KineticSensorEntityDescription, ...] = (
             data.last_transaction.result.value if data.last_transaction is not None else None
         ),
         exists_fn=_supports(Capability.LATEST_TRANSACTION),
+        # What the merchant must act on: a signature to check, a reversal, a deferral.
+        attributes_fn=lambda data: (
+            outcome_flags(data.last_transaction) if data.last_transaction is not None else None
+        ),
     ),
     KineticSensorEntityDescription(
         key="last_transaction_amount",
@@ -189,6 +195,12 @@ class KineticSensorEntity(KineticEntity, SensorEntity):
     def native_value(self) -> StateType | datetime | Decimal:
         """Return the value read from the last poll."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the attributes this sensor adds (the last outcome's flags)."""
+        attributes_fn = self.entity_description.attributes_fn
+        return attributes_fn(self.coordinator.data) if attributes_fn is not None else None
 
 
 def _decimal(text: object) -> Decimal:

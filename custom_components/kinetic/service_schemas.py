@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import voluptuous as vol
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.helpers import config_validation as cv
 
-from kinetic_integration import Capability, ReceiptCopy
+from kinetic_integration import PRINT_RANGES, Capability, ReceiptCopy
 
 from .pay_request_fields import PAY_REQUEST_FIELDS, TIMEOUT_FIELD
 
@@ -25,6 +26,8 @@ SERVICE_CANCEL = "cancel"
 
 #: What a terminal must be able to do for each action that names one; services.yaml's
 #: device pickers offer only the kinds that can (a test keeps the two in step).
+SERVICE_GET_TRANSACTIONS = "get_transactions"
+SERVICE_GET_RECEIPT = "get_receipt"
 ACTION_CAPABILITIES = {
     SERVICE_START_SALE: Capability.SALE,
     SERVICE_AUTHORIZE: Capability.AUTHORIZE,
@@ -35,6 +38,8 @@ ACTION_CAPABILITIES = {
     SERVICE_PRINT_TEXT: Capability.PRINT,
     SERVICE_SEND_OFFLINE: Capability.OFFLINE_TRANSACTIONS,
     SERVICE_CANCEL: Capability.CANCEL,
+    SERVICE_GET_TRANSACTIONS: Capability.TRANSACTION_HISTORY,
+    SERVICE_GET_RECEIPT: Capability.RECEIPTS,
 }
 
 ATTR_AMOUNT = "amount"
@@ -117,7 +122,27 @@ PRINT_RECEIPT_SCHEMA = DEVICE_SCHEMA.extend(
         ),
     }
 )
+# The seed's text attributes: for every line (top level) or one line (a mapping).
+PRINT_FLAGS = ("underline", "strikethru", "reverse")
+ATTR_FAMILY = "family"
+ATTR_TEXT = "text"
+_PRINT_ATTRIBUTES: dict[vol.Marker, Any] = {
+    **{
+        vol.Optional(name): vol.All(vol.Coerce(int), vol.Range(min=allowed[0], max=allowed[-1]))
+        for name, allowed in PRINT_RANGES.items()
+    },
+    **{vol.Optional(name): cv.boolean for name in PRINT_FLAGS},
+    vol.Optional(ATTR_FAMILY): vol.All(cv.string, vol.Length(min=1, max=32)),
+}
+_PRINT_LINE = vol.Any(
+    cv.string, vol.Schema({vol.Required(ATTR_TEXT): cv.string, **_PRINT_ATTRIBUTES})
+)
 PRINT_TEXT_SCHEMA = DEVICE_SCHEMA.extend(
-    {vol.Required(ATTR_LINES): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1, max=200))}
+    {
+        vol.Required(ATTR_LINES): vol.All(
+            cv.ensure_list, [_PRINT_LINE], vol.Length(min=1, max=200)
+        ),
+        **_PRINT_ATTRIBUTES,
+    }
 )
 CANCEL_SCHEMA = DEVICE_SCHEMA.extend({vol.Required(ATTR_REFERENCE): cv.string})

@@ -46,6 +46,8 @@ from .data import DATA_JOURNAL, KineticConfigEntry
 from .outcome import record_response, transaction_response
 from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
+from .print_lines import print_lines
+from .receipt_reference import receipt_reference
 from .refusal import REFUSALS, ActionRefused, refused_by_terminal
 from .sale_fields import passthrough, sale_details
 from .service_schemas import (
@@ -53,7 +55,6 @@ from .service_schemas import (
     ATTR_AMOUNT,
     ATTR_CASHBACK,
     ATTR_COPY,
-    ATTR_LINES,
     ATTR_OFFLINE,
     ATTR_REFERENCE,
     ATTR_TIP,
@@ -284,7 +285,7 @@ async def _async_terminal_call(
 
 async def _async_print_text(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
-    lines: list[str] = call.data[ATTR_LINES]
+    lines = print_lines(call.data)
     await _async_terminal_call(
         payments, Capability.PRINT, lambda: payments.terminal.print_text(lines)
     )
@@ -296,15 +297,9 @@ async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
     copy = ReceiptCopy(call.data[ATTR_COPY])
 
     async def _print() -> list[str]:
-        reference = call.data.get(ATTR_REFERENCE)
-        if reference is None:
-            latest = await terminal.latest_transaction()
-            if latest is None:
-                raise KineticInputError("The terminal has no transaction yet")
-            reference = latest.reference
-        lines = await terminal.receipt(reference, copy)
-        await terminal.print_text(lines)
-        return lines
+        reference = await receipt_reference(terminal, call.data.get(ATTR_REFERENCE))
+        # The terminal's certified receipt goes to its printer unchanged.
+        return await terminal.print_receipt(reference, copy)
 
     lines = await _async_terminal_call(payments, Capability.RECEIPTS, _print)
     response: dict[str, Any] = {"lines": lines}

@@ -6,8 +6,10 @@ import argparse
 import dataclasses
 
 from .. import Capability, JournalRecord, KineticError, ReceiptCopy, SqliteJournal, Terminal
+from .history import HISTORY_NEEDS, run_history
 from .output import EXIT_OK, Output, human_status, human_transaction, status_json, transaction_json
 from .payments import PAYMENT_COMMANDS, run_payment
+from .printing import print_lines
 
 #: What the terminal must support for each command (refused before anything is sent).
 _NEEDS = {
@@ -27,8 +29,9 @@ _NEEDS = {
 
 def check_unsupported(args: argparse.Namespace, terminal: Terminal) -> None:
     """Refuse up front what this kind cannot do, before any request or file is touched."""
-    if args.command in _NEEDS:
-        terminal.require(_NEEDS[args.command], f"do '{args.command}'")
+    needs = _NEEDS.get(args.command) or HISTORY_NEEDS.get(args.command)
+    if needs is not None:
+        terminal.require(needs, f"do '{args.command}'")
     if args.command == "receipt" and args.print:
         terminal.require(Capability.PRINT, "print")
     if args.command == "authorize" and args.field:
@@ -67,6 +70,8 @@ async def run_command(
     command: str = args.command
     if command in PAYMENT_COMMANDS:
         return await run_payment(args, terminal, journal, out)
+    if command in HISTORY_NEEDS:
+        return await run_history(args, terminal, out)
     if command == "status":
         status = await terminal.status()
         out.emit(status_json(status), human_status(status))
@@ -82,12 +87,15 @@ async def run_command(
     elif command == "receipt":
         record = await find_record(args.reference, terminal, journal)
         reference = record.reference if record is not None else args.reference
-        lines = await terminal.receipt(reference, ReceiptCopy(args.copy))
+        copy = ReceiptCopy(args.copy)
         if args.print:
-            await terminal.print_text(lines)
+            # The terminal's certified receipt goes to its printer unchanged.
+            lines = await terminal.print_receipt(reference, copy)
+        else:
+            lines = await terminal.receipt(reference, copy)
         out.emit({"lines": lines, "printed": bool(args.print)}, "\n".join(lines))
     elif command == "print":
-        await terminal.print_text(args.text)
+        await terminal.print_text(print_lines(args))
         out.emit({"printed": True, "lines": len(args.text)}, f"Printed {len(args.text)} line(s)")
     elif command == "offline-count":
         count = await terminal.offline_count()

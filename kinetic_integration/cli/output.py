@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
@@ -75,9 +76,17 @@ def transaction_json(txn: Transaction) -> dict[str, Any]:
         "verified_by_pin": txn.verified_by_pin,
         "verified_on_device": txn.verified_on_device,
         "response_code": txn.response_code,
-        "started_at": txn.started_at.isoformat() if txn.started_at else None,
-        "ended_at": txn.ended_at.isoformat() if txn.ended_at else None,
+        "is_reversed": txn.is_reversed,
+        "is_deferred_auth": txn.is_deferred_auth,
+        "deferred_auth_attempts": txn.deferred_auth_attempts,
+        "last_deferred_auth_attempt_at": _time(txn.last_deferred_auth_attempt_at),
+        "started_at": _time(txn.started_at),
+        "ended_at": _time(txn.ended_at),
     }
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def status_json(status: TerminalStatus) -> dict[str, Any]:
@@ -163,6 +172,14 @@ def human_transaction(txn: Transaction) -> str:
             lines.append(f"  {label + ':':<11} {value}")
     if txn.is_offline:
         lines.append("  OFFLINE: approved by the card; the host has its say once it is sent")
+    if txn.is_deferred_auth:
+        lines.append(
+            "  DEFERRED AUTHORISATION: approved without the host; the terminal keeps trying it"
+        )
+    if txn.signature_required:
+        lines.append("  SIGNATURE REQUIRED: check the customer's signature")
+    if txn.is_reversed:
+        lines.append("  REVERSED: this transaction has since been reversed (voided)")
     if txn.is_duplicate:
         lines.append(
             "  DUPLICATE: the gateway answered with an earlier identical charge; no new money moved"

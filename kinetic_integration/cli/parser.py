@@ -10,8 +10,10 @@ from typing import IO, Any, NoReturn
 from .. import DEFAULT_MAX_AMOUNT, ReceiptCopy, TerminalKind, __version__
 from .config import CLOUD_URLS, DEFAULT_PORTS, HTTPS_PORT
 from .discover import add_discover_parser
+from .history import add_history_parsers
 from .identify import AUTO
 from .output import EXIT_INVALID
+from .printing import add_print_attributes
 from .simulate import add_simulate_parser
 
 
@@ -152,6 +154,8 @@ def build_parser(stdout: IO[str] = sys.stdout) -> argparse.ArgumentParser:
     receipt.add_argument("--print", action="store_true", help="also print it on the terminal")
     printing = command("print", "print text lines on the terminal's printer")
     printing.add_argument("text", nargs="+", metavar="TEXT", help="one argument per line")
+    add_print_attributes(printing)
+    add_history_parsers(command)
     command("offline-count", "count offline transactions waiting to be sent")
     command("offline-send", "send stored offline transactions to the host")
     cancel = command("cancel", "cancel a pending Payment Engine request")

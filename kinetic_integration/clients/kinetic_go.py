@@ -233,18 +233,27 @@ class KineticGoClient(SessionOwner):
         *,
         tip: Decimal | None = None,
         cashback: Decimal | None = None,
+        card_timeout: float | None = None,
     ) -> GoTransaction:
-        """Start a sale of ``amount`` (major units) under the caller's ``transaction_id``."""
+        """Start a sale of ``amount`` (major units) under the caller's ``transaction_id``.
+
+        ``card_timeout`` (seconds) is sent as ``timeout_ms``, how long the customer has to
+        present a card (the terminal's default is 150 s).
+        """
         body: dict[str, Any] = {"amount": _minor(amount, "amount")}
         if tip is not None:
             body["tip_amount"] = _minor(tip, "tip", allow_zero=True)
         if cashback is not None:
             body["amount_other"] = _minor(cashback, "cashback", allow_zero=True)
+        body.update(_card_timeout(card_timeout))
         return await self._start("sale", transaction_id, body)
 
-    async def start_refund(self, transaction_id: str, amount: Decimal) -> GoTransaction:
+    async def start_refund(
+        self, transaction_id: str, amount: Decimal, *, card_timeout: float | None = None
+    ) -> GoTransaction:
         """Start a refund of ``amount`` (major units) under the caller's ``transaction_id``."""
-        return await self._start("refund", transaction_id, {"amount": _minor(amount, "amount")})
+        body = {"amount": _minor(amount, "amount"), **_card_timeout(card_timeout)}
+        return await self._start("refund", transaction_id, body)
 
     async def start_reversal(
         self, transaction_id: str, reversed_transaction_id: str
@@ -283,6 +292,23 @@ class KineticGoClient(SessionOwner):
         if not isinstance(receipt, list) or not all(isinstance(i, dict) for i in receipt):
             raise KineticInvalidResponseError("receipt is not a list of printer instructions")
         return receipt
+
+
+#: The longest card wait a request may ask for (one hour).
+MAX_CARD_TIMEOUT = 3600.0
+
+
+def _card_timeout(seconds: float | None) -> dict[str, int]:
+    """Return ``{"timeout_ms": ...}`` for a card wait in seconds (nothing for None)."""
+    if seconds is None:
+        return {}
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 1 <= seconds <= MAX_CARD_TIMEOUT
+    ):
+        raise KineticInputError(f"card_timeout must be 1 to {MAX_CARD_TIMEOUT:.0f} seconds")
+    return {"timeout_ms": round(seconds * 1000)}
 
 
 def _minor(amount: Decimal, name: str, *, allow_zero: bool = False) -> int:

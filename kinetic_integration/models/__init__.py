@@ -11,6 +11,7 @@ from .common import (
 )
 from .device_service import DsOfflineCount, DsStatus, DsTransaction
 from .kinetic_go import GoDevice, GoScreen, GoTransaction, GoTransactionSummary
+from .kinetic_go_settings import GoSettings
 from .normalise import CardNetwork
 from .payment_engine import (
     Address,
@@ -31,6 +32,7 @@ __all__ = [
     "DsTransaction",
     "GoDevice",
     "GoScreen",
+    "GoSettings",
     "GoTransaction",
     "GoTransactionSummary",
     "LineItem",

@@ -126,6 +126,14 @@ class Transaction:
     #: The token of the card saved for future payments (Payment Engine ``save_card``).
     #: A credential: kept out of the representation, never logged.
     card_token: str | None = field(default=None, repr=False)
+    #: This transaction has since been reversed (voided) on the terminal (Kinetic Go).
+    is_reversed: bool | None = None
+    #: Approved by the merchant while the host could not be reached (deferred
+    #: authorisation, Kinetic Go): the terminal keeps trying the host; the merchant
+    #: carries the risk until it does.
+    is_deferred_auth: bool | None = None
+    deferred_auth_attempts: int | None = None
+    last_deferred_auth_attempt_at: datetime | None = None
 
     def __post_init__(self) -> None:
         """Put the card and money fields in one shape, however the terminal sent them.

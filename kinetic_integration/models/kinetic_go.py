@@ -72,6 +72,18 @@ def _result(value: str | None) -> TransactionResult | None:
     return _RESULTS.get(value.strip().lower()) if value else None
 
 
+def _texts(value: Any) -> tuple[str, ...]:
+    """Read a list of short words (unreadable entries are dropped, never guessed)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+def _cvm_result(value: Any) -> tuple[str, ...]:
+    # "ok", "failed", "blocked", an array of "failed" and "blocked", or a hex value.
+    return (value,) if isinstance(value, str) else _texts(value)
+
+
 _OPTIONAL_MINOR = c.optional(_minor)
 
 
@@ -137,6 +149,7 @@ class GoTransactionSummary:
             masked_pan=self.masked_pan,
             started_at=self.started_at,
             ended_at=self.ended_at,
+            is_reversed=self.is_reversed,
         )
 
 
@@ -186,6 +199,25 @@ class GoTransaction:
     app_confirmation_required: bool | None = wire(
         "app_confirmation_required", c.lenient_bool, default=None
     )
+    is_fallback: bool | None = wire("is_fallback", c.lenient_bool, default=None)
+    is_force_online: bool | None = wire("is_force_online", c.lenient_bool, default=None)
+    is_sca_single_tap: bool | None = wire("is_sca_single_tap", c.lenient_bool, default=None)
+    is_contactless_transaction_limit_exceeded: bool | None = wire(
+        "is_contactless_transaction_limit_exceeded", c.lenient_bool, default=None
+    )
+    should_fallback: bool | None = wire("should_fallback", c.lenient_bool, default=None)
+    should_retry: bool | None = wire("should_retry", c.lenient_bool, default=None)
+    num_deferred_auth_attempts: int | None = wire(
+        "num_deferred_auth_attempts", c.lenient_int, default=None
+    )
+    last_deferred_auth_attempted_at: datetime | None = wire(
+        "last_deferred_auth_attempted_at", c.timestamp, default=None
+    )
+    terminal_online_decision: str | None = wire(
+        "terminal_online_decision", c.lenient_str, default=None
+    )
+    attempted_sources: tuple[str, ...] = wire("attempted_sources", _texts, default=())
+    cvm_result: tuple[str, ...] = wire("cvm_result", _cvm_result, default=())
 
     @classmethod
     def from_dict(cls, data: Any) -> GoTransaction:
@@ -242,4 +274,8 @@ class GoTransaction:
             signature_required=self.is_signature_required,
             started_at=self.started_at,
             ended_at=self.ended_at,
+            is_reversed=self.is_reversed,
+            is_deferred_auth=self.is_deferred_auth,
+            deferred_auth_attempts=self.num_deferred_auth_attempts,
+            last_deferred_auth_attempt_at=self.last_deferred_auth_attempted_at,
         )

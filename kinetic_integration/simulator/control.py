@@ -30,6 +30,7 @@ def add_control_routes(app: web.Application, sim: SimulatorKnobs) -> None:
     app.router.add_get("/_sim/ledger", _ledger)
     app.router.add_get("/_sim/requests", _requests)
     app.router.add_get("/_sim/printed", _printed)
+    app.router.add_get("/_sim/printed/instructions", _printed_instructions)
     app.router.add_post("/_sim/customer", _customer)
     app.router.add_post("/_sim/faults", _add_fault)
     app.router.add_delete("/_sim/faults", _clear_faults)
@@ -70,6 +71,10 @@ async def _requests(request: web.Request) -> web.Response:
 
 async def _printed(request: web.Request) -> web.Response:
     return web.json_response(request.app[_SIM_KEY].printed)
+
+
+async def _printed_instructions(request: web.Request) -> web.Response:
+    return web.json_response(request.app[_SIM_KEY].printed_instructions)
 
 
 async def _customer(request: web.Request) -> web.Response:

@@ -85,6 +85,8 @@ class Device:
         self.customer_delay = customer_delay
         self.processing_delay = processing_delay
         self.offline = False
+        #: The merchant approves a sale the host could not (Kinetic Go deferred auth).
+        self.deferred_auth = False
         self.db: dict[str, SimTransaction] = {}
         self.offline_queue: list[SimTransaction] = []
         self.current: SimTransaction | None = None
@@ -240,6 +242,13 @@ class Device:
             txn.auth_code = "Y1"
             self.offline_queue.append(txn)
             self._finish(txn, "approved", "Approved offline")
+            return
+        host_failed = self.offline or outcome is Outcome.HOST_ERROR
+        if host_failed and self.deferred_auth and txn.type == "sale":
+            # One attempt at the host failed; the merchant takes the risk and approves.
+            txn.deferred_auth_attempts = 1
+            txn.last_deferred_auth_at = time.time()
+            self._finish(txn, "approved", "Approved (deferred authorisation)")
             return
         if self.offline:
             self._finish(txn, "error", "Host unreachable")

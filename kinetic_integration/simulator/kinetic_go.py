@@ -8,7 +8,12 @@ Choices where the seed is silent (documented for client authors):
   before "in progress", so a retry of the running transaction learns it exists);
 - errors are ``{"success": false, "description": ...}``: 401 bad credentials, 404 unknown
   transaction or no transaction in progress, 400 invalid input / printer problems;
-- ``transactions.json`` answers ``{"success": true, "transactions": [summary, ...]}``;
+- ``transactions.json`` answers the seed's unwrapped shape: a bare array of the
+  summary objects the seed shows (no ``success`` wrapper), newest last;
+- ``deferred_auth=True`` (also ``settings.json``'s ``deferred_auth.enabled``) approves a
+  sale whose host fails (cents ``.05`` or the host link down) as a deferred
+  authorisation; :meth:`KineticGoSimulator.start_on_terminal` starts a sale the way a
+  merchant does on the device itself (its id generated there);
 - a card-wait timeout ends with ``result`` ``cancelled`` (``status_details`` says why).
 """
 
@@ -79,6 +84,9 @@ class KineticGoSimulator(BaseSimulator):
         card_timeout: float | None = None,
         terminal_id: str = "22001111",
         has_printer: bool = True,
+        deferred_auth: bool = False,
+        receipt_header: Sequence[str] = (),
+        receipt_footer: Sequence[str] = (),
     ) -> None:
         """Create the simulator; ``card_timeout`` overrides the default 150 s card wait."""
         super().__init__(
@@ -95,6 +103,10 @@ class KineticGoSimulator(BaseSimulator):
         self.terminal_id = terminal_id
         self.printer.present = has_printer
         self.device = self._new_device(name=name, serial=serial)
+        self.device.deferred_auth = deferred_auth
+        self.receipt_header = list(receipt_header)
+        self.receipt_footer = list(receipt_footer)
+        self.print_requests = 0
 
     @property
     def devices(self) -> list[Device]:
@@ -190,8 +202,21 @@ class KineticGoSimulator(BaseSimulator):
             }
         )
 
+    def start_on_terminal(self, amount: Decimal) -> str:
+        """Start a sale on the device itself (no API request); return its generated id."""
+        txn = SimTransaction(
+            id=str(uuid.uuid4()),
+            type="sale",
+            amount=amount,
+            card_timeout=self.card_timeout or _DEFAULT_CARD_TIMEOUT,
+        )
+        self.device.start(txn)
+        return txn.id
+
     async def _settings(self, request: web.Request) -> web.Response:
         blank = {f"line{i}": "" for i in range(1, 6)}
+        header = {**blank, **{f"line{i}": t for i, t in enumerate(self.receipt_header, 1)}}
+        footer = {**blank, **{f"line{i}": t for i, t in enumerate(self.receipt_footer, 1)}}
         return json_response(
             {
                 "success": True,
@@ -202,18 +227,18 @@ class KineticGoSimulator(BaseSimulator):
                         "port": 23215,
                         "terminal_id": self.terminal_id,
                         "merchant_id": "87654321",
-                        "deferred_auth": {"enabled": False},
+                        "deferred_auth": {"enabled": self.device.deferred_auth},
+                        # The host module overrides the default header, not the footer.
                         "receipt": {"footer": dict(blank), "header": {**blank, "line1": self.name}},
                     },
-                    "receipt": {"footer": dict(blank), "header": dict(blank)},
+                    "receipt": {"footer": footer, "header": header},
                     "webserver": {"http": {"enabled": True, "port": self.default_port}},
                 },
             }
         )
 
     async def _list(self, request: web.Request) -> web.Response:
-        items = [transaction_summary(txn) for txn in self.device.db.values()]
-        return json_response({"success": True, "transactions": items})
+        return json_response([transaction_summary(txn) for txn in self.device.db.values()])
 
     async def _get(self, request: web.Request) -> web.Response:
         tid = request.match_info["tid"]
@@ -322,6 +347,8 @@ class KineticGoSimulator(BaseSimulator):
             )
             return json_response({"success": True, "receipt": reconciliation_receipt(lines)})
         lines = transaction_lines(txn, merchant=self.name, terminal_id=self.terminal_id, copy=copy)
+        # The receipt header and footer of settings.json frame every copy.
+        lines = [*self.receipt_header, *lines, *self.receipt_footer]
         render = merchant_receipt if copy == "merchant" else cardholder_receipt
         return json_response({"success": True, "receipt": render(lines)})
 
@@ -338,6 +365,8 @@ class KineticGoSimulator(BaseSimulator):
         )
 
     async def _print(self, request: web.Request) -> web.Response:
+        # Every print request counts, refused or not (tests prove nothing was sent).
+        self.print_requests += 1
         body = await read_json(request)
         instructions = body.get("instructions") if isinstance(body, dict) else None
         if not isinstance(instructions, list):

@@ -75,7 +75,7 @@ def transaction_document(txn: SimTransaction) -> dict[str, Any]:
         "is_active": txn.active,
         "is_contactless": bool(card and card.is_contactless),
         "is_contactless_transaction_limit_exceeded": False,
-        "is_deferred_auth": False,
+        "is_deferred_auth": txn.deferred_auth_attempts is not None,
         "is_emv": bool(card and card.entry in ("tap", "insert")),
         "is_fallback": False,
         "is_force_online": False,
@@ -88,10 +88,10 @@ def transaction_document(txn: SimTransaction) -> dict[str, Any]:
         "is_signature_required": txn.signature_required,
         "issuer_id": "VISA" if card else None,
         "ksn": KSN if txn.pin_entered else None,
-        "last_deferred_auth_attempted_at": None,
+        "last_deferred_auth_attempted_at": _seconds(txn.last_deferred_auth_at),
         "message_number": txn.stan,
         "num_attempts": 1 if card else 0,
-        "num_deferred_auth_attempts": None,
+        "num_deferred_auth_attempts": txn.deferred_auth_attempts,
         "online_request": {"stan": txn.stan} if online else {},
         "online_response": {"response_code": "00" if result == "approved" else "05"}
         if online
@@ -117,6 +117,10 @@ def transaction_document(txn: SimTransaction) -> dict[str, Any]:
         "total_amount": go_minor_units(txn.total),
         "type": txn.type,
     }
+
+
+def _seconds(epoch: float | None) -> int | None:
+    return int(epoch) if epoch is not None else None
 
 
 def _status_details(txn: SimTransaction) -> str:

@@ -8,10 +8,11 @@ the paper. What it reads: the ledger, the money requests that arrived, the state
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -204,6 +205,11 @@ class SimulatorKnobs(ABC):
     def printed(self) -> list[list[str]]:
         """Each print job as text lines."""
         return [list(job) for job in self.printer.jobs]
+
+    @property
+    def printed_instructions(self) -> list[list[Any]]:
+        """Each print job's instructions exactly as received (nothing reflowed)."""
+        return copy.deepcopy(self.printer.instruction_jobs)
 
     @property
     def screen(self) -> str:

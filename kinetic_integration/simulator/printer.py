@@ -1,7 +1,13 @@
-"""The simulated receipt printer: paper state and the text of every job printed."""
+"""The simulated receipt printer: paper state, and every job printed as text and as sent.
+
+``instruction_jobs`` keeps each job's instructions exactly as the request carried them
+(a deep copy, nothing reflowed), so tests can compare a printed receipt with the
+terminal's receipt document item by item.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +27,7 @@ class Printer:
         self.present = present
         self.paper = True
         self.jobs: list[list[str]] = []
+        self.instruction_jobs: list[list[Any]] = []
 
     def print(self, instructions: Sequence[Mapping[str, Any]]) -> list[str]:
         """Print one job; return its text lines or raise :class:`PrinterError`."""
@@ -30,6 +37,7 @@ class Printer:
         if not self.paper:
             raise PrinterError("Printer is out of paper")
         self.jobs.append(lines)
+        self.instruction_jobs.append(copy.deepcopy(list(instructions)))
         return lines
 
 

@@ -84,6 +84,9 @@ class SimTransaction:
     is_offline: bool = False
     response_code: str | None = None
     is_reversed: bool = False
+    #: Deferred authorisation: approved by the merchant while the host failed.
+    deferred_auth_attempts: int | None = None
+    last_deferred_auth_at: float | None = None
     cryptogram: str = field(default_factory=new_cryptogram)
     changed_at: float = field(default_factory=time.monotonic)
     ended_mono: float | None = None

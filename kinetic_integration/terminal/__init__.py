@@ -10,6 +10,7 @@ from .card_wait import MAX_CARD_WAIT, MIN_CARD_WAIT, check_card_wait
 from .config import Capability, TerminalConfig
 from .device_service import DeviceServiceTerminal
 from .factory import create_terminal
+from .history import TransactionFilter
 from .kinds import (
     DEFAULT_KIND,
     KINDS,
@@ -22,6 +23,7 @@ from .kinds import (
 from .kinetic_go import KineticGoTerminal
 from .operation import Operation, PreviousAttempt, TransactionListener
 from .payment_engine import PaymentEngineTerminal
+from .printing import PRINT_RANGES, PrintLine
 
 __all__ = [
     "DEFAULT_KIND",
@@ -29,6 +31,7 @@ __all__ = [
     "LOCAL_KINDS",
     "MAX_CARD_WAIT",
     "MIN_CARD_WAIT",
+    "PRINT_RANGES",
     "Capability",
     "DeviceServiceTerminal",
     "KindFacts",
@@ -36,8 +39,10 @@ __all__ = [
     "Operation",
     "PaymentEngineTerminal",
     "PreviousAttempt",
+    "PrintLine",
     "Terminal",
     "TerminalConfig",
+    "TransactionFilter",
     "TransactionListener",
     "check_card_wait",
     "create_terminal",

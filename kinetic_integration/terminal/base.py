@@ -31,10 +31,14 @@ from ..models.common import (
     Transaction,
     TransactionType,
 )
+from ..models.kinetic_go_settings import GoSettings
 from ..money import parse_amount
+from ..receipts import receipt_lines
 from .config import _CAPABILITY_FOR_TYPE, Capability, TerminalConfig
+from .history import TransactionFilter
 from .kinds import kind_facts
 from .operation import Operation, PreviousAttempt, TransactionListener, validate_reference
+from .printing import PrintLine
 from .runner import Runner
 
 #: Transactions that move an amount the caller names.
@@ -329,13 +333,49 @@ class Terminal(Runner):
         self.require(Capability.LATEST_TRANSACTION, "report its latest transaction")
         raise NotImplementedError
 
+    async def transactions(self, where: TransactionFilter | None = None) -> list[Transaction]:
+        """Return the terminal's own transaction list (newest first), started there too."""
+        self.require(Capability.TRANSACTION_HISTORY, "list its transactions")
+        raise NotImplementedError
+
+    async def settings(self) -> GoSettings:
+        """Return the terminal's own configuration (ids, host module, receipt texts)."""
+        self.require(Capability.SETTINGS, "report its settings")
+        raise NotImplementedError
+
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
         """Return the receipt of a transaction as text lines."""
         self.require(Capability.RECEIPTS, "produce receipts")
         raise NotImplementedError
 
-    async def print_text(self, lines: Sequence[str]) -> None:
-        """Print text lines on the terminal's printer."""
+    async def receipt_instructions(
+        self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT
+    ) -> list[dict[str, Any]]:
+        """Return a receipt as the terminal's printer instructions, exactly as served."""
+        self.require(Capability.RECEIPTS, "produce receipts")
+        raise NotImplementedError
+
+    async def print_receipt(
+        self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT
+    ) -> list[str]:
+        """Print a receipt as the terminal rendered it (never reflowed); return its lines.
+
+        Kinetic Go 2 receipts are certified documents the seed says to send "directly to
+        the printer without having to manipulate the result".
+        """
+        self.require(Capability.RECEIPTS, "produce receipts")
+        self.require(Capability.PRINT, "print")
+        instructions = await self.receipt_instructions(reference, copy)
+        await self.print_instructions(instructions)
+        return receipt_lines(instructions)
+
+    async def print_instructions(self, instructions: Sequence[Mapping[str, Any]]) -> None:
+        """Send printer instructions to the terminal's printer unchanged."""
+        self.require(Capability.PRINT, "print")
+        raise NotImplementedError
+
+    async def print_text(self, lines: Sequence[str | PrintLine]) -> None:
+        """Print text lines (plain, or :class:`PrintLine` with the seed's attributes)."""
         self.require(Capability.PRINT, "print")
         raise NotImplementedError
 

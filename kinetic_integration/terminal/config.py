@@ -30,6 +30,10 @@ class Capability(StrEnum):
     PASSTHROUGH = "passthrough"
     #: Pre-authorisation (hold funds without a sale).
     AUTHORIZE = "authorize"
+    #: The terminal reports its own configuration (:meth:`Terminal.settings`).
+    SETTINGS = "settings"
+    #: The terminal lists its own transaction database, sales started on it included.
+    TRANSACTION_HISTORY = "transaction_history"
 
 
 _CAPABILITY_FOR_TYPE = {

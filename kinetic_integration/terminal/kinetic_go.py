@@ -12,14 +12,14 @@ once the terminal shows it processing (the result is near), and never more than
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import aiohttp
 
 from ..clients.kinetic_go import DEFAULT_PORT, KineticGoClient
 from ..clients.rate_budget import Priority, RequestBudget
-from ..errors import KineticConnectionError, KineticError, KineticInputError
+from ..errors import KineticConnectionError, KineticError
 from ..models.common import (
     ReceiptCopy,
     TerminalKind,
@@ -29,18 +29,17 @@ from ..models.common import (
     TransactionType,
 )
 from ..models.kinetic_go import GoDevice
+from ..models.kinetic_go_settings import GoSettings
 from ..receipts import receipt_lines
 from .base import Terminal
 from .config import Capability, TerminalConfig
+from .history import TransactionFilter
 from .operation import Operation
 from .pacing import NearResults
+from .printing import PrintLine, text_instructions
 
-#: Printer geometry for plain text: dots per line at the font size we use.
-_FONT_SIZE = 24
-_LINE_HEIGHT = 30
-_LINES_PER_BUFFER = 20
-_MAX_PRINT_LINES = 200
-_MAX_LINE_LENGTH = 200
+__all__ = ["KineticGoTerminal", "text_instructions"]
+
 _T = TypeVar("_T")
 
 
@@ -62,6 +61,8 @@ class KineticGoTerminal(Terminal):
             Capability.TRANSACTION_LOOKUP,
             Capability.LATEST_TRANSACTION,
             Capability.SERIAL,
+            Capability.SETTINGS,
+            Capability.TRANSACTION_HISTORY,
         }
     )
     default_poll_interval = 0.25
@@ -191,51 +192,41 @@ class KineticGoTerminal(Terminal):
         latest = await self.client.latest_transaction()
         return latest.to_transaction() if latest is not None else None
 
+    async def transactions(self, where: TransactionFilter | None = None) -> list[Transaction]:
+        """Return the terminal's transaction database (sales started on it included)."""
+        self.require(Capability.TRANSACTION_HISTORY, "list its transactions")
+        rows = [row.to_transaction() for row in await self.client.transactions()]
+        return (where or TransactionFilter()).apply(rows)
+
+    async def settings(self) -> GoSettings:
+        """Return ``settings.json`` as a typed model."""
+        self.require(Capability.SETTINGS, "report its settings")
+        return GoSettings.from_dict(await self.client.settings())
+
     async def receipt(self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT) -> list[str]:
         """Return the receipt of a transaction as text lines."""
+        return receipt_lines(await self.receipt_instructions(reference, copy))
+
+    async def receipt_instructions(
+        self, reference: str, copy: ReceiptCopy = ReceiptCopy.MERCHANT
+    ) -> list[dict[str, Any]]:
+        """Return the terminal's receipt document (printer instructions) as served."""
         self.require(Capability.RECEIPTS, "produce receipts")
         reference = self.validate_reference(reference)
         copy = ReceiptCopy(copy)
         lookup_id = self._terminal_ids.get(reference, reference)
-        return receipt_lines(await self.client.receipt(lookup_id, copy))
+        return await self.client.receipt(lookup_id, copy)
 
-    async def print_text(self, lines: Sequence[str]) -> None:
-        """Print plain text lines, one text instruction per line."""
+    async def print_instructions(self, instructions: Sequence[Mapping[str, Any]]) -> None:
+        """Send printer instructions to the printer exactly as given."""
+        self.require(Capability.PRINT, "print")
+        await self.client.print_instructions(instructions)
+
+    async def print_text(self, lines: Sequence[str | PrintLine]) -> None:
+        """Print lines of text, one text instruction per line, with their attributes."""
         self.require(Capability.PRINT, "print")
         await self.client.print_instructions(text_instructions(lines))
 
     async def close(self) -> None:
         """Close the client."""
         await self.client.close()
-
-
-def text_instructions(lines: Sequence[str]) -> list[dict[str, object]]:
-    """Printer instructions for plain text lines (batches separated by flushes).
-
-    ``y`` counts from the print head of the current buffer, so it restarts at 0 after
-    each flush; a final scroll feeds the paper past the tear bar.
-    """
-    if isinstance(lines, str) or not lines:
-        raise KineticInputError("Give at least one line of text to print")
-    if len(lines) > _MAX_PRINT_LINES:
-        raise KineticInputError(f"At most {_MAX_PRINT_LINES} lines can be printed at once")
-    instructions: list[dict[str, object]] = []
-    for index, line in enumerate(lines):
-        if not isinstance(line, str) or len(line) > _MAX_LINE_LENGTH:
-            raise KineticInputError(f"Each line must be text of at most {_MAX_LINE_LENGTH} chars")
-        if any(ord(char) < 32 for char in line):
-            raise KineticInputError("Printed lines must not contain control characters")
-        row = index % _LINES_PER_BUFFER
-        if index and row == 0:
-            instructions.append({"command": "flush"})
-        instructions.append(
-            {
-                "command": "text",
-                "text": line,
-                "x": 0,
-                "y": row * _LINE_HEIGHT,
-                "font_size": _FONT_SIZE,
-            }
-        )
-    instructions.append({"command": "scroll", "amount": 100})
-    return instructions
