@@ -15,8 +15,7 @@ import os
 from .. import DEFAULT_KIND, TerminalKind, kind_facts
 from ..discovery import HttpSweep
 from ..errors import KineticConnectionError
-from ..terminal import LOCAL_KINDS
-from ..terminal.base import resolve_host
+from ..terminal import LOCAL_KINDS, resolve_host
 
 AUTO = "auto"
 

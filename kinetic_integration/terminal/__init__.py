@@ -5,6 +5,7 @@ ask :meth:`Terminal.supports` (and get :class:`UnsupportedOperationError` otherw
 what a terminal can do, and :func:`kind_facts` for what a kind is.
 """
 
+from .addresses import resolve_host
 from .base import Terminal
 from .card_wait import MAX_CARD_WAIT, MIN_CARD_WAIT, check_card_wait
 from .config import Capability, TerminalConfig
@@ -49,4 +50,5 @@ __all__ = [
     "kind_facts",
     "local_kind_for_port",
     "local_kinds_by_port",
+    "resolve_host",
 ]

@@ -31,7 +31,8 @@ from ..clients.device_service import (
 )
 from ..errors import KineticDeviceBusyError, KineticError, KineticRequestError
 from ..models.common import TerminalKind, TerminalStatus, Transaction, TransactionResult
-from .base import Terminal, resolve_host
+from .addresses import resolve_host
+from .base import Terminal
 from .config import Capability, TerminalConfig
 from .operation import Operation
 
