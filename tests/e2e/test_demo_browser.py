@@ -34,6 +34,8 @@ from demo.runner import Demo, DemoSettings, run_demo
 from kinetic_integration.simulator.base import BaseSimulator
 from tests.log_hygiene import find_secrets
 
+from .hass_log import error_entries
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, Route
 
@@ -310,7 +312,7 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
     assert "kinetic" in log
     secrets = {secret for sim in demo.fleet.simulators for secret in sim.secrets()}
     assert find_secrets(log.splitlines(), secrets) == []
-    assert [line for line in log.splitlines() if " ERROR " in line] == []
+    assert error_entries(log) == []
     await context.close()
 
 
