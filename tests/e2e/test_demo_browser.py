@@ -160,6 +160,26 @@ class Shots:
             shutil.copyfile(path, README_SHOTS / path.name)
 
 
+async def _translations_loaded(page: Page) -> None:
+    """Wait until the frontend holds Home Assistant's and our state translations.
+
+    Leaving a page before they arrive closes its websocket mid-request, and Home
+    Assistant 2025.4 then never answers a translation request again until it restarts
+    (the cancelled request leaves the integration loader's shared future unresolved):
+    every page shows "off" and "idle" from then on. A person clicks slower than this.
+    """
+    await page.wait_for_function(
+        """() => {
+            const localize = document.querySelector('home-assistant')?.hass?.localize;
+            return !!localize
+                && localize('component.binary_sensor.entity_component.running.state.off')
+                    === 'Not running'
+                && localize('component.kinetic.entity.sensor.state.state.idle') === 'Idle';
+        }""",
+        timeout=TIMEOUT_MS,
+    )
+
+
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -168,6 +188,23 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def _navigate(page: Page, path: str) -> None:
+    """Go to ``path`` inside the frontend, as its sidebar does (no page load).
+
+    A full load races in Home Assistant 2025.4: a card drawn a moment before the
+    translations arrive keeps showing "off" and "idle" (its cards re-render on state
+    changes only). Inside the app the translations are already there, as for a person
+    clicking the sidebar.
+    """
+    await page.evaluate(
+        """(path) => {
+            history.pushState(null, '', path);
+            window.dispatchEvent(new CustomEvent('location-changed', {detail: {replace: false}}));
+        }""",
+        path,
+    )
 
 
 async def _sign_in(page: Page, url: str, username: str, password: str) -> None:
@@ -183,6 +220,7 @@ async def _sign_in(page: Page, url: str, username: str, password: str) -> None:
         " catch (e) { return false } }",
         timeout=TIMEOUT_MS,
     )
+    await _translations_loaded(page)
 
 
 async def _busy_terminal(demo: Demo, within: float = 20.0) -> BaseSimulator:
@@ -235,13 +273,14 @@ async def test_a_sale_from_the_dashboard_paid_on_the_virtual_terminal(
     await page.goto(f"{demo.hass_url}/config/devices/device/{device_id}")
     await page.get_by_text("Kinetic Go 2 KG2SIM0001").first.wait_for(timeout=TIMEOUT_MS)
     await page.get_by_text("Sales today").first.wait_for(timeout=TIMEOUT_MS)
+    await _translations_loaded(page)
     await shots.take(page, "device")
 
     # The example dashboard: press "Charge table 5" (42.50).
-    await page.goto(f"{demo.hass_url}/kinetic-demo/0")
+    await _navigate(page, "/kinetic-demo/0")
+    await page.get_by_text("Not running").first.wait_for(timeout=TIMEOUT_MS)
     charge = page.get_by_text("Charge table 5", exact=False).first
     await charge.wait_for(timeout=TIMEOUT_MS)
-    await page.get_by_text("Not running").first.wait_for(timeout=TIMEOUT_MS)
     # The markdown cards render their templates a moment after the page.
     await page.get_by_text("Present the card on the").first.wait_for(timeout=TIMEOUT_MS)
     assert await page.evaluate(BROKEN_IMAGES) == []

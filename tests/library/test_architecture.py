@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from kinetic_integration.models.common import TerminalKind
+from tests.import_cycles import find_cycle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -241,30 +242,6 @@ def import_graph(root: str) -> dict[Path, set[Path]]:
             if target != path and target.is_relative_to(ROOT / root)
         }
     return graph
-
-
-def find_cycle(graph: dict[Path, set[Path]]) -> list[Path] | None:
-    """One cycle of ``graph`` (first file repeated at the end), or None."""
-    done: set[Path] = set()
-    stack: list[Path] = []
-
-    def visit(node: Path) -> list[Path] | None:
-        if node in stack:
-            return [*stack[stack.index(node) :], node]
-        if node in done:
-            return None
-        stack.append(node)
-        for target in sorted(graph.get(node, ())):
-            if cycle := visit(target):
-                return cycle
-        stack.pop()
-        done.add(node)
-        return None
-
-    for start in sorted(graph):
-        if cycle := visit(start):
-            return cycle
-    return None
 
 
 def test_the_library_imports_without_a_cycle() -> None:

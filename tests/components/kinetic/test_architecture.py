@@ -15,6 +15,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.import_cycles import find_cycle
+
 PACKAGE = Path(__file__).parents[3] / "custom_components" / "kinetic"
 PACKAGE_NAME = "custom_components.kinetic"
 LIBRARY = "kinetic_integration"
@@ -100,30 +102,6 @@ def _local_imports(module: str, tree: ast.Module) -> set[str]:
     return found
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """Return one cycle of ``graph`` as a path (first node repeated at the end), or None."""
-    done: set[str] = set()
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        if node in path:
-            return [*path[path.index(node) :], node]
-        if node in done:
-            return None
-        path.append(node)
-        for target in sorted(graph.get(node, ())):
-            if cycle := visit(target):
-                return cycle
-        path.pop()
-        done.add(node)
-        return None
-
-    for start in sorted(graph):
-        if cycle := visit(start):
-            return cycle
-    return None
-
-
 def test_only_the_public_face_of_the_library() -> None:
     """No ``kinetic_integration.<module>`` import but the public subpackages."""
     problems = {
@@ -144,7 +122,7 @@ def test_import_graph_has_no_cycle() -> None:
     """Every import counts, including those only for type checking."""
     graph = {name: _local_imports(name, tree) for name, tree in _modules().items()}
     assert graph["data.py"] >= {"coordinator.py", "payments.py"}, graph["data.py"]
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 
 # The detectors themselves, on small sources (so a test that finds nothing is not one
@@ -174,13 +152,13 @@ def test_detectors_find_what_they_look_for() -> None:
         "kinetic_integration.errors",
     ]
     assert len(_kind_branches(source)) == 4
-    assert _cycle({"a.py": {"b.py"}, "b.py": {"c.py"}, "c.py": {"a.py"}}) == [
+    assert find_cycle({"a.py": {"b.py"}, "b.py": {"c.py"}, "c.py": {"a.py"}}) == [
         "a.py",
         "b.py",
         "c.py",
         "a.py",
     ]
-    assert _cycle({"a.py": {"b.py"}, "b.py": set()}) is None
+    assert find_cycle({"a.py": {"b.py"}, "b.py": set()}) is None
     typing_only = ast.parse(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .payments import P\n"
     )
