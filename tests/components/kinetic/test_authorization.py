@@ -389,6 +389,7 @@ async def test_options_offer_staff_as_managers(
     await hass.auth.async_deactivate_user(ben)
     await setup_entry(hass, go_entry)
     result = await hass.config_entries.options.async_init(go_entry.entry_id)
+    assert result["data_schema"] is not None
     schema = result["data_schema"].schema
     [managers] = [key for key in schema if key == CONF_MANAGERS]
     offered = schema[managers].config["options"]
