@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from kinetic_integration import KineticError
 
+from .audit import async_setup_origins
 from .const import DOMAIN
 from .coordinator import KineticCoordinator
 from .data import DATA_JOURNAL, KineticConfigEntry, KineticRuntimeData
@@ -34,6 +35,8 @@ CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Load the journal, register the actions and start the announcement listener."""
+    # Before anything can start a transaction: which automation or script each call is.
+    async_setup_origins(hass)
     journal = HomeAssistantJournal(hass)
     await journal.async_load()
     hass.data[DATA_JOURNAL] = journal

@@ -12,6 +12,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from kinetic_integration import Capability, KineticError, ReceiptCopy, TransactionType
 
+from .audit import Caller, async_caller
+from .authorization import Privilege, async_authorize
 from .const import DOMAIN
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
@@ -27,20 +29,22 @@ class KineticButtonEntityDescription(ButtonEntityDescription):
     """What a button does and which terminals have it."""
 
     capability: Capability
-    press_fn: Callable[[KineticPayments], Awaitable[None]]
+    press_fn: Callable[[KineticPayments, Caller], Awaitable[None]]
+    #: Who may press it: administrators and managers only (None: everyone).
+    privilege: Privilege | None = None
 
 
-async def _send_offline(payments: KineticPayments) -> None:
+async def _send_offline(payments: KineticPayments, _caller: Caller) -> None:
     await payments.terminal.send_offline()
 
 
-async def _reconcile(payments: KineticPayments) -> None:
+async def _reconcile(payments: KineticPayments, caller: Caller) -> None:
     # Journaled like every transaction; the outcome arrives as an event.
     operation = payments.terminal.prepare(TransactionType.RECONCILIATION)
-    await payments.async_start(operation, {}, wait=False)
+    await payments.async_start(operation, {}, wait=False, caller=caller)
 
 
-async def _print_last_receipt(payments: KineticPayments) -> None:
+async def _print_last_receipt(payments: KineticPayments, _caller: Caller) -> None:
     terminal = payments.terminal
     latest = await terminal.latest_transaction()
     if latest is None:
@@ -54,12 +58,14 @@ BUTTONS: tuple[KineticButtonEntityDescription, ...] = (
         translation_key="send_offline_transactions",
         capability=Capability.OFFLINE_TRANSACTIONS,
         press_fn=_send_offline,
+        privilege=Privilege.SEND_OFFLINE,
     ),
     KineticButtonEntityDescription(
         key="reconcile",
         translation_key="reconcile",
         capability=Capability.RECONCILIATION,
         press_fn=_reconcile,
+        privilege=Privilege.RECONCILE,
     ),
     KineticButtonEntityDescription(
         key="print_last_receipt",
@@ -102,9 +108,17 @@ class KineticButton(KineticEntity, ButtonEntity):
         self._payments = payments
 
     async def async_press(self) -> None:
-        """Do it; a refusal is a translated error."""
+        """Do it if the pressing user may; a refusal is a translated error."""
+        # The press's context (Home Assistant sets it before pressing) names the user.
+        privilege = self.entity_description.privilege
+        if privilege is None:
+            caller = await async_caller(self.hass, self._context)
+        else:
+            caller = await async_authorize(
+                self.hass, self._context, self._payments.entry, privilege
+            )
         try:
-            await self.entity_description.press_fn(self._payments)
+            await self.entity_description.press_fn(self._payments, caller)
         except KineticError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

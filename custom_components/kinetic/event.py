@@ -27,6 +27,9 @@ EVENT_ATTRIBUTES = (
     "masked_pan",
     "signature_required",
     "is_deferred_auth",
+    # Who started it (audit.py): the dict, and in plain words.
+    "started_by",
+    "started_by_text",
 )
 
 

@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 
 from kinetic_integration import DEFAULT_MAX_AMOUNT, KineticError, format_amount, parse_amount
 
+from .authorization import AUTHORIZATION_OPTIONS, async_options_fields
 from .const import CONF_MAX_AMOUNT
 from .journal import CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS
 
@@ -19,13 +20,19 @@ class KineticOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and check the settings."""
         errors: dict[str, str] = {}
+        # Who may refund, reverse, cancel, reconcile (authorization.py).
+        who_fields, who = await async_options_fields(self.hass, self.config_entry.options)
         if user_input is not None:
             try:
                 cap = parse_amount(user_input[CONF_MAX_AMOUNT], max_amount=None)
             except KineticError:
                 errors[CONF_MAX_AMOUNT] = "invalid_amount"
             else:
-                kept = {k: v for k, v in user_input.items() if k == CONF_RETENTION_DAYS}
+                kept = {
+                    k: v
+                    for k, v in user_input.items()
+                    if k == CONF_RETENTION_DAYS or k in AUTHORIZATION_OPTIONS
+                }
                 return self.async_create_entry(data={CONF_MAX_AMOUNT: format_amount(cap), **kept})
         current = self.config_entry.options.get(CONF_MAX_AMOUNT, format_amount(DEFAULT_MAX_AMOUNT))
         days = self.config_entry.options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
@@ -39,9 +46,10 @@ class KineticOptionsFlow(OptionsFlow):
                         vol.Optional(CONF_RETENTION_DAYS): vol.All(
                             vol.Coerce(int), vol.Range(min=1, max=3650)
                         ),
+                        **who_fields,
                     }
                 ),
-                user_input or {CONF_MAX_AMOUNT: current, CONF_RETENTION_DAYS: days},
+                user_input or {CONF_MAX_AMOUNT: current, CONF_RETENTION_DAYS: days, **who},
             ),
             errors=errors,
         )

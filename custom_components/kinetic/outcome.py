@@ -5,6 +5,7 @@ Amounts and times leave as exact text (``"12.30"``, ISO 8601), never as floats.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from kinetic_integration import (
     format_amount,
 )
 
+from .audit import STARTED_BY, STARTED_BY_TEXT, Caller, started_by_fields, started_by_text
 from .const import DOMAIN
 
 
@@ -44,6 +46,8 @@ class Outcome:
     transaction: Transaction | None = None
     error: KineticError | None = None
     recovered: bool = False
+    #: Who started it (and the call's context, which what is announced carries).
+    caller: Caller | None = None
 
     @property
     def result(self) -> TransactionResult:
@@ -95,6 +99,7 @@ def transaction_response(outcome: Outcome, terminal: str) -> dict[str, Any]:
         "card_token": txn.card_token,
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
+        **started_by_fields(outcome.caller),
         **terminal_facts(txn),
         **outcome_flags(txn),
     }
@@ -130,5 +135,46 @@ def record_response(record: JournalRecord, details: dict[str, Any]) -> dict[str,
         "message": record.message,
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
+        STARTED_BY: None,
         **{key: value for key, value in details.items() if key != "entry_id"},
+        STARTED_BY_TEXT: started_by_text(details.get(STARTED_BY)),
+    }
+
+
+def event_data(
+    outcome: Outcome,
+    details: Mapping[str, Any],
+    *,
+    device_id: str | None,
+    entry_id: str,
+    terminal: str,
+) -> dict[str, Any]:
+    """Return what the bus event and the event entity carry (no card data but the mask)."""
+    operation = outcome.operation
+    txn = outcome.transaction
+    amount = txn.amount if txn is not None and txn.amount is not None else operation.amount
+    return {
+        "device_id": device_id,
+        "config_entry_id": entry_id,
+        "terminal": terminal,
+        "reference": operation.reference,
+        "type": operation.type.value,
+        "result": outcome.result.value,
+        "amount": as_text(amount),
+        "tip": as_text(txn.tip if txn is not None else operation.tip),
+        "total": as_text(txn.total) if txn is not None else None,
+        "table": details.get("table"),
+        "order_id": details.get("order_id"),
+        "clerk": details.get("clerk"),
+        "masked_pan": txn.masked_pan if txn is not None else None,
+        "card_network": txn.card_network if txn is not None else None,
+        "is_duplicate": txn.is_duplicate if txn is not None else None,
+        "message": (
+            txn.message if txn is not None else (outcome.error.message if outcome.error else None)
+        ),
+        "error": outcome.error.code if outcome.error is not None else None,
+        "recovered": outcome.recovered,
+        **started_by_fields(outcome.caller),
+        **terminal_facts(txn),
+        **outcome_flags(txn),
     }

@@ -44,9 +44,11 @@ from kinetic_integration import (
 )
 
 from .activity import async_finished, async_started
+from .audit import STARTED_BY, Caller, recorded_caller
 from .const import DOMAIN, LOGGER
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
-from .outcome import Outcome, as_text, outcome_flags, terminal_facts, transaction_signal
+from .logbook_entry import async_log_transaction
+from .outcome import Outcome, as_text, event_data, transaction_signal
 from .refusal import ActionRefused
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
@@ -148,18 +150,21 @@ class KineticPayments:
         *,
         wait: bool,
         timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
+        caller: Caller | None = None,
     ) -> Outcome | None:
         """Journal and run ``operation`` in the entry's background; wait for it if asked.
 
-        The details are staged at once (the duplicate check sees them from now on).
-        ``timeout`` is the card wait (None: the terminal's configured one).
+        The details are staged at once (the duplicate check sees them from now on), with
+        who started it (``caller``). ``timeout`` is the card wait (None: the terminal's
+        configured one).
         """
-        self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
+        who = {STARTED_BY: dict(caller.started_by)} if caller and caller.started_by else {}
+        self.journal.stage(operation.reference, {**details, **who, "entry_id": self.entry.entry_id})
         # The dashboard shows the transaction now, not at the terminal's next poll.
         async_started(self.hass, self.entry.entry_id, operation.reference)
         task = self.entry.async_create_background_task(
             self.hass,
-            self._async_run(operation, timeout=timeout),
+            self._async_run(operation, timeout=timeout, caller=caller),
             f"{DOMAIN} {operation.reference}",
         )
         if not wait:
@@ -181,19 +186,24 @@ class KineticPayments:
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
         recovered: bool = False,
+        caller: Caller | None = None,
     ) -> Outcome:
+        # Resumed from the journal: who started it is in its record.
+        caller = caller or recorded_caller(self.journal.details(operation.reference))
         try:
             txn = await self.journaled.run(operation, timeout=timeout)
         except KineticError as err:
             # Nothing was charged for this reference (the library's contract).
             LOGGER.debug("%s %s not charged: %s", operation.type, operation.reference, err.code)
-            outcome = Outcome(operation=operation, error=err, recovered=recovered)
+            outcome = Outcome(operation=operation, error=err, recovered=recovered, caller=caller)
         except Exception:
             # Unforeseen, after the request may have left: the record stays open.
             LOGGER.exception("Transaction %s failed unexpectedly", operation.reference)
-            outcome = Outcome(operation=operation, recovered=recovered)
+            outcome = Outcome(operation=operation, recovered=recovered, caller=caller)
         else:
-            outcome = Outcome(operation=operation, transaction=txn, recovered=recovered)
+            outcome = Outcome(
+                operation=operation, transaction=txn, recovered=recovered, caller=caller
+            )
         finally:
             self.journal.unstage(operation.reference)
         async_finished(self.hass, self.entry.entry_id, operation.reference, outcome.transaction)
@@ -257,12 +267,20 @@ class KineticPayments:
         """Tell everyone (event entity, Sales today, the bus), then note it was told."""
         if outcome.transaction is not None:
             self.last_transaction = outcome.transaction
-        data = self.event_data(outcome)
+        reference = outcome.operation.reference
+        data = event_data(
+            outcome,
+            self.journal.details(reference),
+            device_id=self.device_id,
+            entry_id=self.entry.entry_id,
+            terminal=self.entry.title,
+        )
         async_dispatcher_send(self.hass, transaction_signal(self.entry.entry_id), data)
-        self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data)
+        context = outcome.caller.context if outcome.caller is not None else None
+        self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data, context=context)
         if not final:
             return
-        reference = outcome.operation.reference
+        async_log_transaction(self.hass, data, self.hass.config.currency, context)
         try:
             await self.journal.async_set_details(reference, {ANNOUNCED: True})
         except KineticError as err:
@@ -288,39 +306,6 @@ class KineticPayments:
             },
             data={"entry_id": self.entry.entry_id, "reference": record.reference},
         )
-
-    def event_data(self, outcome: Outcome) -> dict[str, Any]:
-        """Return what the bus event and the event entity carry (no card data but the mask)."""
-        operation = outcome.operation
-        txn = outcome.transaction
-        details = self.journal.details(operation.reference)
-        amount = txn.amount if txn is not None and txn.amount is not None else operation.amount
-        return {
-            "device_id": self.device_id,
-            "config_entry_id": self.entry.entry_id,
-            "terminal": self.entry.title,
-            "reference": operation.reference,
-            "type": operation.type.value,
-            "result": outcome.result.value,
-            "amount": as_text(amount),
-            "tip": as_text(txn.tip if txn is not None else operation.tip),
-            "total": as_text(txn.total) if txn is not None else None,
-            "table": details.get("table"),
-            "order_id": details.get("order_id"),
-            "clerk": details.get("clerk"),
-            "masked_pan": txn.masked_pan if txn is not None else None,
-            "card_network": txn.card_network if txn is not None else None,
-            "is_duplicate": txn.is_duplicate if txn is not None else None,
-            "message": (
-                txn.message
-                if txn is not None
-                else (outcome.error.message if outcome.error else None)
-            ),
-            "error": outcome.error.code if outcome.error is not None else None,
-            "recovered": outcome.recovered,
-            **terminal_facts(txn),
-            **outcome_flags(txn),
-        }
 
     # --- startup ---------------------------------------------------------------------
 

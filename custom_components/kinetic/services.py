@@ -40,6 +40,8 @@ from kinetic_integration import (
     kind_facts,
 )
 
+from .audit import Caller, async_caller
+from .authorization import Privilege, async_require_privilege
 from .card_wait import card_wait
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
@@ -165,6 +167,8 @@ def _call_error(reference: str, err: KineticError) -> HomeAssistantError:
 
 async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    # Who asks, found before the duplicate check (nothing may wait between it and staging).
+    caller = await async_caller(call.hass, call.context)
     data = call.data
     timeout = card_wait(data.get(ATTR_TIMEOUT))
     try:
@@ -182,12 +186,15 @@ async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
     details = sale_details(data)
     if not data[ATTR_ALLOW_DUPLICATE]:
         payments.check_duplicate(operation.reference, details)
-    return await _async_run(payments, operation, details, wait=data[ATTR_WAIT], timeout=timeout)
+    return await _async_run(
+        payments, operation, details, caller, wait=data[ATTR_WAIT], timeout=timeout
+    )
 
 
 async def _async_authorize(call: ServiceCall) -> ServiceResponse:
     """Pre-authorise an amount (Payment Engine ``authonly``), journaled as such."""
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    caller = await async_caller(call.hass, call.context)
     data = call.data
     timeout = card_wait(data.get(ATTR_TIMEOUT))
     operation = _prepare(
@@ -198,7 +205,7 @@ async def _async_authorize(call: ServiceCall) -> ServiceResponse:
         extra=pay_request_extra(data, passthrough(payments.terminal, data)),
     )
     return await _async_run(
-        payments, operation, sale_details(data), wait=data[ATTR_WAIT], timeout=timeout
+        payments, operation, sale_details(data), caller, wait=data[ATTR_WAIT], timeout=timeout
     )
 
 
@@ -206,13 +213,16 @@ async def _async_run(
     payments: KineticPayments,
     operation: Operation,
     details: dict[str, Any],
+    caller: Caller,
     *,
     wait: bool,
     timeout: float | None = None,  # noqa: ASYNC109 - the customer's time, not one call's
 ) -> ServiceResponse:
     """Journal and run a validated operation; answer with its final transaction."""
     _check_unresolved(payments, operation)
-    outcome = await payments.async_start(operation, details, wait=wait, timeout=timeout)
+    outcome = await payments.async_start(
+        operation, details, wait=wait, timeout=timeout, caller=caller
+    )
     if outcome is None:
         return {"reference": operation.reference, "result": "pending"}
     if outcome.transaction is None:
@@ -235,17 +245,19 @@ def _prepare(payments: KineticPayments, type_: TransactionType, **fields: Any) -
 
 async def _async_refund(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    caller = await async_require_privilege(call, payments, Privilege.REFUND)
     operation = _prepare(
         payments,
         TransactionType.REFUND,
         amount=_amount(call.data[ATTR_AMOUNT]),
         reference=call.data.get(ATTR_REFERENCE),
     )
-    return await _async_run(payments, operation, {}, wait=call.data[ATTR_WAIT])
+    return await _async_run(payments, operation, {}, caller, wait=call.data[ATTR_WAIT])
 
 
 async def _async_reverse(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    caller = await async_require_privilege(call, payments, Privilege.REVERSE)
     original = call.data[ATTR_TRANSACTION_ID]
     operation = _prepare(
         payments,
@@ -255,13 +267,14 @@ async def _async_reverse(call: ServiceCall) -> ServiceResponse:
     )
     # Kept so a reversal left open can be recovered after a restart.
     details = {"original_id": operation.original_id}
-    return await _async_run(payments, operation, details, wait=call.data[ATTR_WAIT])
+    return await _async_run(payments, operation, details, caller, wait=call.data[ATTR_WAIT])
 
 
 async def _async_reconcile(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    caller = await async_require_privilege(call, payments, Privilege.RECONCILE)
     operation = _prepare(payments, TransactionType.RECONCILIATION)
-    return await _async_run(payments, operation, {}, wait=call.data[ATTR_WAIT])
+    return await _async_run(payments, operation, {}, caller, wait=call.data[ATTR_WAIT])
 
 
 async def _async_terminal_call(
@@ -308,6 +321,7 @@ async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
 
 async def _async_send_offline(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    await async_require_privilege(call, payments, Privilege.SEND_OFFLINE)
     await _async_terminal_call(
         payments, Capability.OFFLINE_TRANSACTIONS, payments.terminal.send_offline
     )
@@ -315,6 +329,7 @@ async def _async_send_offline(call: ServiceCall) -> None:
 
 async def _async_cancel(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
+    await async_require_privilege(call, payments, Privilege.CANCEL)
     reference = call.data[ATTR_REFERENCE]
     record = await payments.journal.get(reference)
     # The journal knows the pay request's key; a key itself is taken as given.

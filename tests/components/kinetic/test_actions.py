@@ -20,18 +20,20 @@ from kinetic_integration.simulator import (
 
 from .conftest import setup_entry
 from .test_payments import device_id, journal, sale
+from .users import admin_context
 
 
 async def act(
     hass: HomeAssistant, service: str, entry: MockConfigEntry, *, response: bool, **data: Any
 ) -> dict[str, Any] | None:
-    """Call a kinetic action on an entry's terminal."""
+    """Call a kinetic action on an entry's terminal, as an administrator."""
     answer = await hass.services.async_call(
         DOMAIN,
         service,
         {"device_id": device_id(hass, entry), **data},
         blocking=True,
         return_response=response,
+        context=await admin_context(hass),
     )
     assert answer is None or isinstance(answer, dict)
     return answer

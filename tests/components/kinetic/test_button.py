@@ -15,6 +15,7 @@ from kinetic_integration.simulator import DeviceServiceSimulator, KineticGoSimul
 
 from .conftest import setup_entry
 from .test_payments import sale
+from .users import admin_context
 
 
 def _button(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str | None:
@@ -22,7 +23,13 @@ def _button(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str | None
 
 
 async def _press(hass: HomeAssistant, entity_id: str) -> None:
-    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: entity_id}, blocking=True)
+    await hass.services.async_call(
+        "button",
+        "press",
+        {ATTR_ENTITY_ID: entity_id},
+        blocking=True,
+        context=await admin_context(hass),
+    )
 
 
 async def test_kinetic_go_buttons(

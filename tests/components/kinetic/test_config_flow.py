@@ -522,7 +522,12 @@ async def test_options(hass: HomeAssistant, go_entry: MockConfigEntry) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert go_entry.options == {CONF_MAX_AMOUNT: "250.50"}
+    # Who may refund etc. (authorization.py) defaults to administrators only.
+    assert go_entry.options == {
+        CONF_MAX_AMOUNT: "250.50",
+        "managers": [],
+        "allow_automations": False,
+    }
     assert str(go_entry.runtime_data.coordinator.terminal.max_amount) == "250.50"
 
 

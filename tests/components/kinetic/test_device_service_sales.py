@@ -26,6 +26,7 @@ from kinetic_integration.simulator import DeviceServiceSimulator, PaymentEngineS
 
 from .conftest import setup_entry
 from .test_payments import device_id, journal, sale
+from .users import admin_context
 
 FACTS = (
     "reader_terminal_id",
@@ -92,7 +93,9 @@ async def test_offline_sale_and_its_entities(
     state = hass.states.get(count)
     assert state is not None
     assert state.state == "1"
-    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": button}, blocking=True, context=await admin_context(hass)
+    )
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     state = hass.states.get(count)
@@ -118,6 +121,7 @@ async def test_no_offline_without_support(
             "send_offline_transactions",
             {"device_id": device_id(hass, ds_entry)},
             blocking=True,
+            context=await admin_context(hass),
         )
     assert err.value.translation_key == "unsupported"
     assert ds_sim.money_requests() == 0

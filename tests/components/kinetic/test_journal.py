@@ -385,7 +385,10 @@ async def test_retention_is_an_option(
         result["flow_id"], {CONF_MAX_AMOUNT: "500", CONF_RETENTION_DAYS: 3}
     )
     await hass.async_block_till_done()
-    assert go_entry.options == {CONF_MAX_AMOUNT: "500.00", CONF_RETENTION_DAYS: 3}
+    assert {key: go_entry.options[key] for key in (CONF_MAX_AMOUNT, CONF_RETENTION_DAYS)} == {
+        CONF_MAX_AMOUNT: "500.00",
+        CONF_RETENTION_DAYS: 3,
+    }
     journal: HomeAssistantJournal = hass.data[DATA_JOURNAL]
     identity = go_entry.runtime_data.coordinator.terminal.identity
     await journal.begin(_record("four-days", terminal=identity))

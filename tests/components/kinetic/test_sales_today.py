@@ -28,6 +28,7 @@ from kinetic_integration.simulator import KineticGoSimulator
 from tests.log_hygiene import register_secret
 
 from .conftest import go_data, setup_entry, terminal_device
+from .users import admin_context
 
 # Our own loopback addresses (no other HA test uses them); ephemeral ports.
 FRONT_HOST = "127.0.0.70"
@@ -91,6 +92,7 @@ async def _call(
         {"device_id": device.id, **data},
         blocking=True,
         return_response=True,
+        context=await admin_context(hass),
     )
     assert isinstance(response, dict)
     await hass.async_block_till_done(wait_background_tasks=True)
