@@ -40,6 +40,7 @@ from kinetic_integration import (
     kind_facts,
 )
 
+from . import refund_rules
 from .card_wait import card_wait
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
@@ -56,6 +57,7 @@ from .service_schemas import (
     ATTR_CASHBACK,
     ATTR_COPY,
     ATTR_OFFLINE,
+    ATTR_ORIGINAL_REFERENCE,
     ATTR_REFERENCE,
     ATTR_TIP,
     ATTR_TRANSACTION_ID,
@@ -241,7 +243,12 @@ async def _async_refund(call: ServiceCall) -> ServiceResponse:
         amount=_amount(call.data[ATTR_AMOUNT]),
         reference=call.data.get(ATTR_REFERENCE),
     )
-    return await _async_run(payments, operation, {}, wait=call.data[ATTR_WAIT])
+    original = call.data.get(ATTR_ORIGINAL_REFERENCE)
+    lookup = await refund_rules.async_look_up_refund(payments, original)
+    # No await from the check to the staging in _async_run (two refunds at once).
+    details = refund_rules.check_refund(payments, operation, original, lookup)
+    response = await _async_run(payments, operation, details, wait=call.data[ATTR_WAIT])
+    return refund_rules.with_original(response, original)
 
 
 async def _async_reverse(call: ServiceCall) -> ServiceResponse:
@@ -253,6 +260,9 @@ async def _async_reverse(call: ServiceCall) -> ServiceResponse:
         reference=call.data.get(ATTR_REFERENCE),
         original_id=original,
     )
+    lookup = await refund_rules.async_look_up_reversal(payments, operation.original_id or original)
+    # No await from the check to the staging in _async_run (two reversals at once).
+    refund_rules.check_reversal(payments, operation, lookup)
     # Kept so a reversal left open can be recovered after a restart.
     details = {"original_id": operation.original_id}
     return await _async_run(payments, operation, details, wait=call.data[ATTR_WAIT])
