@@ -20,7 +20,9 @@ def find_cycle(graph: Mapping[Node, Set[Node]]) -> list[Node] | None:
 
     def visit(node: Node) -> list[Node] | None:
         if node in path:
-            return [*path[path.index(node) :], node]
+            cycle = path[path.index(node) :]
+            cycle.append(node)
+            return cycle
         if node in done:
             return None
         path.append(node)

@@ -72,6 +72,10 @@ STOP_WRITE_TIMEOUT = 10.0
 #: The detail that says whether a final outcome was announced. Records from before it
 #: existed have no such detail and count as announced.
 ANNOUNCED = "announced"
+#: The details that name another transaction: the sale a refund returns, the original a
+#: reversal voids. The refund rules look records up by them, at any age (indexed).
+ORIGINAL_REFERENCE = "original_reference"
+ORIGINAL_ID = "original_id"
 
 
 def journal_path(hass: HomeAssistant) -> Path:
@@ -92,7 +96,11 @@ class HomeAssistantJournal:
         """Prepare the journal (at ``path``, else in ``.storage``); :meth:`async_load` opens it."""
         self._hass = hass
         self.database = SqliteJournal(
-            path or journal_path(hass), wal=True, timeout=JOURNAL_BUSY_TIMEOUT, flags=(ANNOUNCED,)
+            path or journal_path(hass),
+            wal=True,
+            timeout=JOURNAL_BUSY_TIMEOUT,
+            flags=(ANNOUNCED,),
+            lookups=(ORIGINAL_REFERENCE, ORIGINAL_ID),
         )
         self._writes: set[asyncio.Task[Any]] = set()
         #: Final records older than this are deleted (terminals without their own).

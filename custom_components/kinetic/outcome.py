@@ -166,6 +166,8 @@ def event_data(
         "table": details.get("table"),
         "order_id": details.get("order_id"),
         "clerk": details.get("clerk"),
+        # The sale a refund returns (when it names one: the refund rules).
+        "original_reference": details.get("original_reference"),
         "masked_pan": txn.masked_pan if txn is not None else None,
         "card_network": txn.card_network if txn is not None else None,
         "is_duplicate": txn.is_duplicate if txn is not None else None,

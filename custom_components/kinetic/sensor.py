@@ -39,6 +39,7 @@ from .data import KineticConfigEntry
 from .entity import KineticEntity, KineticTransactionEntity
 from .journal import HomeAssistantJournal
 from .outcome import outcome_flags
+from .refund_rules import sale_moved
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -261,13 +262,8 @@ def sales_today(
 
 
 def _sale_amount(record: JournalRecord, details: Callable[[str], Mapping[str, Any]]) -> Decimal:
-    kept = details(record.reference)
-    if kept.get("is_duplicate"):
-        # Folded into an earlier charge by the gateway: that one is counted already.
-        return Decimal(0)
-    # A partial approval moved the authorised amount, not the amount asked for.
-    amount = kept.get("authorized_amount") or record.amount
-    return _decimal(amount) + _decimal(kept.get("tip"))
+    # What a refund of it may return too: one rule for both.
+    return sale_moved(record, details(record.reference))
 
 
 class KineticSalesTodaySensor(KineticTransactionEntity, SensorEntity):

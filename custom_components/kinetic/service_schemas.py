@@ -55,6 +55,7 @@ ATTR_ALLOW_DUPLICATE = "allow_duplicate"
 ATTR_OFFLINE = "offline"
 ATTR_EXTRA = "payment_engine_fields"
 ATTR_TRANSACTION_ID = "transaction_id"
+ATTR_ORIGINAL_REFERENCE = "original_reference"
 ATTR_COPY = "copy"
 ATTR_LINES = "lines"
 
@@ -103,6 +104,8 @@ REFUND_SCHEMA = DEVICE_SCHEMA.extend(
     {
         vol.Required(ATTR_AMOUNT): _AMOUNT,
         vol.Optional(ATTR_REFERENCE): cv.string,
+        # The journal reference of the sale this refund returns (the refund rules).
+        vol.Optional(ATTR_ORIGINAL_REFERENCE): vol.All(cv.string, vol.Length(min=1)),
         vol.Optional(ATTR_WAIT, default=True): cv.boolean,
     }
 )

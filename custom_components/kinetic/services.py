@@ -23,23 +23,16 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 
 from kinetic_integration import (
-    DEFAULT_MAX_AMOUNT,
-    AmountAboveCapError,
     Capability,
-    InvalidAmountError,
-    KineticConnectionError,
-    KineticDeviceBusyError,
     KineticError,
     KineticInputError,
     Operation,
     ReceiptCopy,
     TransactionType,
-    UnresolvedTransactionError,
-    UnsupportedOperationError,
-    format_amount,
-    kind_facts,
 )
 
+from . import refund_rules
+from .action_errors import call_error, input_error
 from .audit import Caller, async_caller
 from .authorization import Privilege, async_require_privilege
 from .card_wait import card_wait
@@ -58,6 +51,7 @@ from .service_schemas import (
     ATTR_CASHBACK,
     ATTR_COPY,
     ATTR_OFFLINE,
+    ATTR_ORIGINAL_REFERENCE,
     ATTR_REFERENCE,
     ATTR_TIP,
     ATTR_TRANSACTION_ID,
@@ -116,55 +110,6 @@ def _payments(hass: HomeAssistant, device_id: str) -> KineticPayments:
     )
 
 
-def _input_error(payments: KineticPayments, err: KineticInputError) -> ActionRefused:
-    """Translate a refusal of the library's input checks (nothing was sent)."""
-    if isinstance(err, UnsupportedOperationError):
-        # One sentence naming the kind and what it lacks (the library's own sentence is
-        # English; the capability's name is the same in every language).
-        capability = (err.capability or "").replace("_", " ")
-        return ActionRefused(
-            translation_key="unsupported",
-            translation_placeholders={
-                "kind": kind_facts(payments.terminal.kind).name,
-                "capability": capability,
-            },
-        )
-    if isinstance(err, AmountAboveCapError):
-        cap = payments.terminal.max_amount or DEFAULT_MAX_AMOUNT
-        return ActionRefused(
-            translation_key="amount_above_cap",
-            translation_placeholders={"cap": format_amount(cap)},
-        )
-    if isinstance(err, InvalidAmountError):
-        return ActionRefused(
-            translation_key="invalid_amount",
-            translation_placeholders={"error": err.message},
-        )
-    return ActionRefused(
-        translation_key="invalid_input",
-        translation_placeholders={"error": err.message},
-    )
-
-
-def _call_error(reference: str, err: KineticError) -> HomeAssistantError:
-    """Translate a failure during the call (the library raises only if nothing charged)."""
-    placeholders = {"reference": reference, "error": err.message or err.code}
-    if isinstance(err, REFUSALS):
-        return refused_by_terminal(err, reference)
-    if isinstance(err, UnresolvedTransactionError):
-        key = "unresolved_transaction"
-        placeholders["reference"] = err.reference
-    elif isinstance(err, KineticDeviceBusyError):
-        key = "terminal_busy"
-    elif isinstance(err, KineticConnectionError):
-        key = "cannot_connect"
-    else:
-        key = "transaction_failed"
-    return HomeAssistantError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
 async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
     # Who asks, found before the duplicate check (nothing may wait between it and staging).
@@ -182,7 +127,7 @@ async def _async_start_sale(call: ServiceCall) -> ServiceResponse:
             offline=data[ATTR_OFFLINE],
         )
     except KineticInputError as err:
-        raise _input_error(payments, err) from err
+        raise input_error(payments, err) from err
     details = sale_details(data)
     if not data[ATTR_ALLOW_DUPLICATE]:
         payments.check_duplicate(operation.reference, details)
@@ -227,7 +172,7 @@ async def _async_run(
         return {"reference": operation.reference, "result": "pending"}
     if outcome.transaction is None:
         if outcome.error is not None:
-            raise _call_error(operation.reference, outcome.error)
+            raise call_error(operation.reference, outcome.error)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="outcome_unknown",
@@ -240,7 +185,7 @@ def _prepare(payments: KineticPayments, type_: TransactionType, **fields: Any) -
     try:
         return payments.terminal.prepare(type_, **fields)
     except KineticInputError as err:
-        raise _input_error(payments, err) from err
+        raise input_error(payments, err) from err
 
 
 async def _async_refund(call: ServiceCall) -> ServiceResponse:
@@ -252,7 +197,12 @@ async def _async_refund(call: ServiceCall) -> ServiceResponse:
         amount=_amount(call.data[ATTR_AMOUNT]),
         reference=call.data.get(ATTR_REFERENCE),
     )
-    return await _async_run(payments, operation, {}, caller, wait=call.data[ATTR_WAIT])
+    original = call.data.get(ATTR_ORIGINAL_REFERENCE)
+    lookup = await refund_rules.async_look_up_refund(payments, original)
+    # No await from the check to the staging in _async_run (two refunds at once).
+    details = refund_rules.check_refund(payments, operation, original, lookup)
+    response = await _async_run(payments, operation, details, caller, wait=call.data[ATTR_WAIT])
+    return refund_rules.with_original(response, original)
 
 
 async def _async_reverse(call: ServiceCall) -> ServiceResponse:
@@ -265,6 +215,9 @@ async def _async_reverse(call: ServiceCall) -> ServiceResponse:
         reference=call.data.get(ATTR_REFERENCE),
         original_id=original,
     )
+    lookup = await refund_rules.async_look_up_reversal(payments, operation.original_id or original)
+    # No await from the check to the staging in _async_run (two reversals at once).
+    refund_rules.check_reversal(payments, operation, lookup)
     # Kept so a reversal left open can be recovered after a restart.
     details = {"original_id": operation.original_id}
     return await _async_run(payments, operation, details, caller, wait=call.data[ATTR_WAIT])
@@ -285,7 +238,7 @@ async def _async_terminal_call(
         payments.terminal.require(capability)
         return await call()
     except KineticInputError as err:
-        raise _input_error(payments, err) from err
+        raise input_error(payments, err) from err
     except KineticError as err:
         if isinstance(err, REFUSALS):
             raise refused_by_terminal(err) from err

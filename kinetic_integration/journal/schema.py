@@ -51,6 +51,29 @@ SELECT = f"SELECT {COLUMNS} FROM intents"  # noqa: S608 - constant
 UNRESOLVED = "state IN ('pending', 'sent')"
 
 
+def detail_value(key: str) -> str:
+    """Return the expression of one detail's value (``key`` checked as an identifier).
+
+    The same text in the index and in the query, so that SQLite matches the two.
+    """
+    if not key.isidentifier():
+        raise ValueError(f"Detail keys must be identifiers: {key!r}")
+    return f"json_extract(details, '$.{key}')"
+
+
+def detail_index(key: str) -> str:
+    """Return the statement creating the index of one detail's value.
+
+    Partial: it holds only the records that have the detail (a few refunds among many
+    sales), and a lookup ``= ?`` implies ``IS NOT NULL``, so SQLite uses it.
+    """
+    value = detail_value(key)
+    return (
+        f"CREATE INDEX IF NOT EXISTS intents_detail_{key} ON intents ({value}) "
+        f"WHERE {value} IS NOT NULL"
+    )
+
+
 def to_record(row: tuple[Any, ...]) -> JournalRecord:
     """Read a record from a row of ``SELECT``."""
     return JournalRecord(

@@ -30,6 +30,8 @@ from .schema import (
     SELECT,
     UNRESOLVED,
     Details,
+    detail_index,
+    detail_value,
     to_details,
     to_record,
     to_row,
@@ -58,6 +60,8 @@ class SqliteJournal:
 
     ``flags``: keys of the details whose ``false`` the caller looks records up by
     (:meth:`load`); each gets a partial index, so finding them never reads the rest.
+    ``lookups``: keys of the details whose value the caller looks records up by
+    (:meth:`with_detail`); each gets an index of the records that have it.
     """
 
     def __init__(
@@ -67,14 +71,16 @@ class SqliteJournal:
         wal: bool = False,
         timeout: float = 30.0,
         flags: Collection[str] = (),
+        lookups: Collection[str] = (),
     ) -> None:
         """Remember where the journal lives; nothing is opened yet."""
-        if not all(flag.isidentifier() for flag in flags):
-            raise ValueError(f"Detail flags must be identifiers: {sorted(flags)}")
+        if not all(key.isidentifier() for key in (*flags, *lookups)):
+            raise ValueError(f"Detail keys must be identifiers: {sorted({*flags, *lookups})}")
         self.path = Path(path)
         self.wal = wal
         self.timeout = timeout
         self.flags = tuple(flags)
+        self.lookups = tuple(lookups)
         self._open: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -100,6 +106,8 @@ class SqliteJournal:
                     f"CREATE INDEX IF NOT EXISTS intents_{flag}_false ON intents (terminal) "
                     f"WHERE json_extract(details, '$.{flag}') = 0"
                 )
+            for key in self.lookups:
+                connection.execute(detail_index(key))
         except BaseException:
             connection.close()
             raise
@@ -352,6 +360,15 @@ class SqliteJournal:
         ``flag``, every one whose details say ``flag: false``.
         """
         return await self._call(self._load, created_since, flag)
+
+    async def with_detail(self, key: str, value: str) -> list[tuple[JournalRecord, Details]]:
+        """Return the records whose details hold ``key: value``, with details, oldest first.
+
+        ``key`` must be one of ``lookups`` (its index answers, never a scan of the table).
+        """
+        if key not in self.lookups:
+            raise ValueError(f"{key} is not one of this journal's lookups")
+        return await self._call(self._select, f"{detail_value(key)} = ?", (value,))
 
     async def records(self, references: Collection[str]) -> list[tuple[JournalRecord, Details]]:
         """Return the records of these references (those that exist), with details."""

@@ -181,3 +181,42 @@ async def test_merge_keeps_the_later_change(wal: SqliteJournal) -> None:
     )
     assert await wal.merge([(newer, {"y": 3})]) == 1
     assert await wal.get_with_details("b") == (newer, {"y": 3})
+
+
+async def test_records_are_found_by_a_detail_through_its_index(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.db", wal=True, lookups=("original_reference",))
+    earlier = NOW - timedelta(days=40)
+    await journal.merge(
+        [
+            (_record("sale", state=JournalState.FINAL, created_at=earlier), {"table": "12"}),
+            (
+                _record("refund-2", state=JournalState.SENT, type=TransactionType.REFUND),
+                {"original_reference": "sale"},
+            ),
+            (
+                _record("refund-1", type=TransactionType.REFUND, created_at=earlier),
+                {"original_reference": "sale", "clerk": "Ann"},
+            ),
+            (_record("other", type=TransactionType.REFUND), {"original_reference": "sale-2"}),
+            (_record("plain", type=TransactionType.REFUND), {}),
+        ]
+    )
+    found = await journal.with_detail("original_reference", "sale")
+    # Oldest first, whatever their age, with their details.
+    assert [(record.reference, details) for record, details in found] == [
+        ("refund-1", {"original_reference": "sale", "clerk": "Ann"}),
+        ("refund-2", {"original_reference": "sale"}),
+    ]
+    assert await journal.with_detail("original_reference", "nothing") == []
+    # Only the keys the journal indexes: a lookup never scans the table.
+    with pytest.raises(ValueError, match="not one of"):
+        await journal.with_detail("table", "12")
+    with closing(sqlite3.connect(journal.path)) as db, db:
+        query = (
+            f"EXPLAIN QUERY PLAN {SELECT} WHERE json_extract(details, '$.original_reference') = ?"
+        )
+        plan = " ".join(row[3] for row in db.execute(query, ("sale",)))
+    assert plan.endswith("USING INDEX intents_detail_original_reference (<expr>=?)"), plan
+    await journal.close()
+    with pytest.raises(ValueError, match="identifiers"):
+        SqliteJournal(journal.path, lookups=("x') OR 1=1 --",))
