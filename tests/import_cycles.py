@@ -20,15 +20,15 @@ def find_cycle(graph: Mapping[Node, Set[Node]]) -> list[Node] | None:
 
     def visit(node: Node) -> list[Node] | None:
         if node in path:
-            cycle = path[path.index(node) :]
-            cycle.append(node)
-            return cycle
+            loop = path[path.index(node) :]
+            loop.append(node)
+            return loop
         if node in done:
             return None
         path.append(node)
         for target in sorted(graph.get(node, ())):
-            if cycle := visit(target):
-                return cycle
+            if found := visit(target):
+                return found
         path.pop()
         done.add(node)
         return None
