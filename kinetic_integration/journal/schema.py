@@ -49,6 +49,8 @@ COLUMNS = (
 SELECT = f"SELECT {COLUMNS} FROM intents"  # noqa: S608 - constant
 #: Written out (not bound) so that SQLite answers it from the partial index.
 UNRESOLVED = "state IN ('pending', 'sent')"
+#: Records created in a range (answered from the creation index, the range only).
+CREATED_IN_RANGE = "created_at >= ? AND created_at < ?"
 
 
 def to_record(row: tuple[Any, ...]) -> JournalRecord:

@@ -25,6 +25,7 @@ from .record import JournalClaimError, JournalError, JournalRecord, JournalState
 from .schema import (
     ADDED_COLUMNS,
     COLUMNS,
+    CREATED_IN_RANGE,
     INSERT,
     SCHEMA,
     SELECT,
@@ -357,6 +358,19 @@ class SqliteJournal:
         """Return the records of these references (those that exist), with details."""
         marks = ", ".join("?" for _ in references)
         return await self._call(self._select, f"reference IN ({marks})", tuple(references))
+
+    async def created_between(
+        self, start: datetime, end: datetime, *, terminals: Collection[str] | None = None
+    ) -> list[tuple[JournalRecord, Details]]:
+        """Return the records created at or after ``start`` and before ``end``, oldest first.
+
+        Only the range is read (the creation index); ``terminals``: of these ones only.
+        """
+        where, params = CREATED_IN_RANGE, [_stored(start), _stored(end)]
+        if terminals is not None:
+            where += f" AND terminal IN ({', '.join('?' for _ in terminals)})"
+            params.extend(terminals)
+        return await self._call(self._select, where, params)
 
     async def prune(
         self, before: datetime, *, terminal: str | None = None, keep: Collection[str] = ()
