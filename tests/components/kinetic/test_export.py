@@ -271,6 +271,7 @@ async def test_only_administrators_may_export(
 
 async def test_csv_download(
     hass: HomeAssistant,
+    *,
     go_entry: MockConfigEntry,
     go_sim: KineticGoSimulator,
     second_entry: MockConfigEntry,
