@@ -11,9 +11,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+
+if TYPE_CHECKING:
+    # Types only: the installed aiohttp's own (their spelling changed between releases).
+    from aiohttp.typedefs import Handler, Middleware
 
 _LOGGER = logging.getLogger(__name__)
 
