@@ -18,25 +18,32 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.kinetic.const import DOMAIN
+from custom_components.kinetic.const import CONF_API_KEY, CONF_PIN, DOMAIN
 from custom_components.kinetic.export_rows import COLUMNS, TOTAL_FIGURES
 from custom_components.kinetic.export_view import EXPORT_URL, export_csv
 from kinetic_integration import JournalRecord, JournalState, TransactionResult, TransactionType
-from kinetic_integration.simulator import KineticGoSimulator
+from kinetic_integration.simulator import (
+    DeviceServiceSimulator,
+    KineticGoSimulator,
+    PaymentEngineSimulator,
+)
 from kinetic_integration.simulator.ledger import LedgerEntry
 from tests.log_hygiene import find_secrets, register_secret
 
-from .conftest import EXTRA_HOSTS, go_data, setup_entry
+from .conftest import EXTRA_HOSTS, PE_PIN, go_data, setup_entry
 from .test_actions import act
 from .test_payments import device_id, journal, sale
 
 SECOND_SERIAL = "KG2SIM0002"
+#: What an entry keeps that is a credential.
+SECRET_KEYS = {CONF_PASSWORD, CONF_API_KEY, CONF_PIN}
 
 
 @pytest.fixture
@@ -116,6 +123,11 @@ async def test_export_matches_the_ledgers(
 ) -> None:
     """Every transaction of the day, as each terminal's ledger saw it, with its totals."""
     done = await _day(hass, go_entry, second_entry)
+    # Who started it, as the audit trail keeps it (the shared ``started_by`` shape).
+    anna = {"type": "user", "user_id": "u1", "name": "anna"}
+    await journal(hass).async_set_details(done["paid"], {"started_by": anna})
+    closing = {"type": "automation", "entity_id": "automation.close", "name": "Close the day"}
+    await journal(hass).async_set_details(done["voided"], {"started_by": closing})
     # No user: an automation or a script may read the export.
     export = await _export(hass)
     assert export["count"] == len(go_sim.ledger) + len(second_sim.ledger) == 8
@@ -138,8 +150,12 @@ async def test_export_matches_the_ledgers(
     assert paid["masked_pan"].endswith("0119")
     assert paid["auth_code"]
     assert paid["card_network"]
-    # Nobody recorded who started it (the audit trail is not written yet): unknown.
-    assert paid["started_by_text"] == "unknown"
+    assert (paid["started_by"], paid["started_by_text"]) == (anna, "anna")
+    voided = by_reference[done["voided"]]
+    assert voided["started_by_text"] == "automation Close the day"
+    # Nothing recorded of who started it: unknown.
+    [declined, *_] = [row for row in export["transactions"] if row["result"] == "declined"]
+    assert (declined["started_by"], declined["started_by_text"]) == (None, "unknown")
     [reversal] = [row for row in export["transactions"] if row["type"] == "reversal"]
     assert (reversal["original_reference"], reversal["total"]) == (done["voided"], "6.00")
     # Net: 14.00 - 4.00 + 6.00 - 6.00 on the first, 20.00 - 2.50 on the second.
@@ -363,3 +379,31 @@ async def test_csv_download_refused_to_others(
         "code": "unauthorized",
     }
     assert "9.00" not in await refused.text()
+
+
+async def test_no_secret_in_the_export_of_any_kind(
+    hass: HomeAssistant,
+    *,
+    go_entry: MockConfigEntry,
+    pe_entry: MockConfigEntry,
+    ds_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+    pe_sim: PaymentEngineSimulator,
+    ds_sim: DeviceServiceSimulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Passwords, API keys, PINs, card data: none in the action's answer or the CSV."""
+    await setup_entry(hass, go_entry)
+    for entry in (go_entry, pe_entry, ds_entry):
+        answer = await sale(hass, entry, amount="11.00", clerk="Kim")
+        assert answer["result"] == "approved"
+    export = await _export(hass)
+    assert export["count"] == 3
+    assert all(row["masked_pan"] for row in export["transactions"])
+    text = await (await (await hass_client()).get(EXPORT_URL)).text()
+    assert text.count("11.00") >= 3
+    secrets = {*go_sim.secrets(), *pe_sim.secrets(), *ds_sim.secrets()}
+    for entry in (go_entry, pe_entry, ds_entry):
+        secrets |= {str(value) for key, value in entry.data.items() if key in SECRET_KEYS and value}
+    assert {PE_PIN, pe_sim.describe()["api_key"]} <= secrets
+    assert not find_secrets([json.dumps(export), text], secrets)
