@@ -22,11 +22,17 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
-from kinetic_integration import JournalError, TransactionResult, TransactionType
+from kinetic_integration import (
+    JournalError,
+    JournalRecord,
+    TransactionResult,
+    TransactionType,
+)
 
 from .const import DOMAIN, LOGGER
 from .data import DATA_JOURNAL, KineticConfigEntry
 from .export_rows import export_row, export_totals, record_total
+from .journal import HomeAssistantJournal
 from .refusal import ActionRefused
 
 ATTR_START = "start"
@@ -150,44 +156,53 @@ def _identities(entries: Collection[KineticConfigEntry]) -> dict[str, str]:
     }
 
 
-async def async_export(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
-    """Return the journal's records created in the range asked for, with totals."""
-    start, end = export_range(data)
-    journal = hass.data[DATA_JOURNAL]
-    every: list[KineticConfigEntry] = hass.config_entries.async_entries(DOMAIN)
-    titles = {entry.entry_id: entry.title for entry in every}
-    names = _identities(every)
-    chosen = _entries(hass, data[ATTR_DEVICE_ID]) if ATTR_DEVICE_ID in data else None
+Details = dict[str, Any]
+Found = list[tuple[JournalRecord, Details]]
+
+
+async def _async_read(
+    journal: HomeAssistantJournal,
+    start: datetime,
+    end: datetime,
+    chosen: list[KineticConfigEntry] | None,
+) -> tuple[Found, dict[str, tuple[JournalRecord, Details]]]:
+    """Return the records of the range (of the chosen terminals), and the sales voided."""
     terminals = None
     if chosen is not None and all(entry.state is ConfigEntryState.LOADED for entry in chosen):
         # Each terminal's identity is known: the journal filters them itself.
         terminals = list(_identities(chosen))
-    try:
-        found = await journal.database.created_between(start, end, terminals=terminals)
-        if chosen is not None and terminals is None:
-            # A terminal not loaded: its records are known by their entry.
-            wanted_entries = {entry.entry_id for entry in chosen}
-            wanted = set(_identities(chosen))
-            found = [
-                (record, details)
-                for record, details in found
-                if record.terminal in wanted or details.get("entry_id") in wanted_entries
-            ]
-        # What a reversal voided, where the terminal did not say (its original's total).
-        by_reference = {record.reference: (record, details) for record, details in found}
-        voided = {
-            str(details["original_id"])
+    found = await journal.database.created_between(start, end, terminals=terminals)
+    if chosen is not None and terminals is None:
+        # A terminal not loaded: its records are known by their entry.
+        entry_ids = {entry.entry_id for entry in chosen}
+        wanted = set(_identities(chosen))
+        found = [
+            (record, details)
             for record, details in found
-            if record.type is TransactionType.REVERSAL and details.get("original_id")
-        }
-        missing = voided - set(by_reference)
-        if missing:
-            by_reference.update(
-                {
-                    record.reference: (record, details)
-                    for record, details in await journal.database.records(missing)
-                }
-            )
+            if record.terminal in wanted or details.get("entry_id") in entry_ids
+        ]
+    # What a reversal voided, where the terminal did not say: its original's total.
+    known = {record.reference: (record, details) for record, details in found}
+    voided = {
+        str(details["original_id"])
+        for record, details in found
+        if record.type is TransactionType.REVERSAL and details.get("original_id")
+    }
+    if missing := voided - set(known):
+        for record, details in await journal.database.records(missing):
+            known[record.reference] = (record, details)
+    return found, known
+
+
+async def async_export(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the journal's records created in the range asked for, with totals."""
+    start, end = export_range(data)
+    every: list[KineticConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    titles = {entry.entry_id: entry.title for entry in every}
+    names = _identities(every)
+    chosen = _entries(hass, data[ATTR_DEVICE_ID]) if ATTR_DEVICE_ID in data else None
+    try:
+        found, known = await _async_read(hass.data[DATA_JOURNAL], start, end, chosen)
     except JournalError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -198,13 +213,12 @@ async def async_export(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, A
     results = set(data.get(ATTR_RESULT, ()))
     rows: list[tuple[dict[str, Any], Decimal]] = []
     for record, details in found:
-        original = by_reference.get(str(details.get("original_id")))
+        original = known.get(str(details.get("original_id")))
+        title = titles.get(str(details.get("entry_id"))) or names.get(record.terminal)
         row, net = export_row(
             record,
             details,
-            terminal=titles.get(str(details.get("entry_id")))
-            or names.get(record.terminal)
-            or record.terminal,
+            terminal=title or record.terminal,
             currency=hass.config.currency,
             original=record_total(*original) if original is not None else None,
         )

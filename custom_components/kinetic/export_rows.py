@@ -9,7 +9,8 @@ What a row's ``total`` is: the amount that moved (a partial approval's authorise
 amount, a reversal's voided amount) plus the tip. The totals' ``net`` counts what Sales
 today counts: approved sales add their total (a duplicate the gateway folded into an
 earlier charge adds nothing), approved refunds and reversals subtract theirs;
-authorisations, reconciliations and everything not approved move nothing.
+authorisations, reconciliations and everything not confirmed approved (``final``)
+move nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from homeassistant.util import dt as dt_util
 
 from kinetic_integration import (
     JournalRecord,
+    JournalState,
     TransactionResult,
     TransactionType,
     format_amount,
@@ -116,7 +118,8 @@ def _moved(record: JournalRecord, details: Mapping[str, Any], original: Decimal 
     tip = _decimal(details.get("tip")) or Decimal(0)
     total = None if amount is None else amount + tip
     net = Decimal(0)
-    if record.result is TransactionResult.APPROVED and total is not None:
+    confirmed = record.state is JournalState.FINAL and record.result is TransactionResult.APPROVED
+    if confirmed and total is not None:
         if record.type is TransactionType.SALE and not details.get("is_duplicate"):
             net = total
         elif record.type in _SUBTRACTED:

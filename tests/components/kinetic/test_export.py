@@ -26,7 +26,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kinetic.const import CONF_API_KEY, CONF_PIN, DOMAIN
-from custom_components.kinetic.export_rows import COLUMNS, TOTAL_FIGURES
+from custom_components.kinetic.export_rows import (
+    COLUMNS,
+    TOTAL_FIGURES,
+    export_row,
+    export_totals,
+)
 from custom_components.kinetic.export_view import EXPORT_URL, export_csv
 from kinetic_integration import JournalRecord, JournalState, TransactionResult, TransactionType
 from kinetic_integration.simulator import (
@@ -407,3 +412,66 @@ async def test_no_secret_in_the_export_of_any_kind(
         secrets |= {str(value) for key, value in entry.data.items() if key in SECRET_KEYS and value}
     assert {PE_PIN, pe_sim.describe()["api_key"]} <= secrets
     assert not find_secrets([json.dumps(export), text], secrets)
+
+
+def _journal_record(
+    reference: str, type_: TransactionType, amount: str | None, **changes: Any
+) -> JournalRecord:
+    values: dict[str, Any] = {
+        "reference": reference,
+        "terminal": "kinetic-go:serial:KG2SIM0001",
+        "type": type_,
+        "amount": amount,
+        "state": JournalState.FINAL,
+        "result": TransactionResult.APPROVED,
+        "created_at": dt_util.utcnow(),
+        "updated_at": dt_util.utcnow(),
+    }
+    values.update(changes)
+    return JournalRecord(**values)
+
+
+def test_rows_count_what_moved() -> None:
+    """Partial approvals, duplicates, authorisations and unconfirmed outcomes."""
+    cases: list[tuple[JournalRecord, dict[str, Any]]] = [
+        # A partial approval moved the authorised amount (and the tip).
+        (
+            _journal_record("partial", TransactionType.SALE, "30.00"),
+            {"authorized_amount": "20.00", "tip": "2.00", "masked_pan": "4111111111111111"},
+        ),
+        # Folded by the gateway into an earlier charge: nothing new moved.
+        (_journal_record("dup", TransactionType.SALE, "9.00"), {"is_duplicate": True}),
+        # Funds held, not taken.
+        (_journal_record("hold", TransactionType.AUTHORIZATION, "50.00"), {}),
+        # Sent, outcome not confirmed: unknown, never declined, and not counted.
+        (
+            _journal_record(
+                "open", TransactionType.SALE, "7.00", state=JournalState.SENT, result=None
+            ),
+            {},
+        ),
+        (_journal_record("back", TransactionType.REFUND, "5.00"), {}),
+    ]
+    rows = [
+        export_row(record, details, terminal="Bar", currency="GBP") for record, details in cases
+    ]
+    by_reference = {row["reference"]: (row, net) for row, net in rows}
+    partial, partial_net = by_reference["partial"]
+    assert (partial["total"], partial_net) == ("22.00", Decimal("22.00"))
+    # A misbehaving terminal's full number is masked again.
+    assert partial["masked_pan"] == "************1111"
+    assert by_reference["dup"][0]["is_duplicate"] is True
+    assert by_reference["dup"][1] == 0
+    assert by_reference["hold"][1] == 0
+    unconfirmed, unconfirmed_net = by_reference["open"]
+    assert (unconfirmed["result"], unconfirmed["state"], unconfirmed_net) == ("unknown", "sent", 0)
+    totals = export_totals(rows)
+    assert totals["all"] == {
+        "count": 5,
+        "amount": "93.00",
+        "approved_count": 4,
+        "approved_amount": "86.00",
+        "net": "17.00",
+    }
+    assert [t["result"] for t in totals["by_result"]] == ["approved", "unknown"]
+    assert [(t["terminal"], t["net"]) for t in totals["by_terminal"]] == [("Bar", "17.00")]
