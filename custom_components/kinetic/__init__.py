@@ -15,6 +15,7 @@ from .const import DOMAIN
 from .coordinator import KineticCoordinator
 from .data import DATA_JOURNAL, KineticConfigEntry, KineticRuntimeData
 from .discovery import DATA_DISCOVERY, KineticDiscovery
+from .export import async_setup_export
 from .journal import HomeAssistantJournal
 from .payments import KineticPayments
 from .services import async_setup_services
@@ -48,6 +49,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_finish_writes)
     async_setup_services(hass)
     async_setup_record_services(hass)
+    async_setup_export(hass)
     discovery = KineticDiscovery(hass)
     hass.data[DATA_DISCOVERY] = discovery
     await discovery.async_start()

@@ -49,6 +49,11 @@ def add_simulate_parser(simulate: argparse.ArgumentParser) -> None:
         metavar="PORT",
         help="port the UDP announcements go to on 127.0.0.1 (default 33310)",
     )
+    simulate.add_argument(
+        "--allow-remote-control",
+        action="store_true",
+        help="let clients off this machine use the control API /_sim/ (default: loopback only)",
+    )
     simulate.add_argument("--customer-delay", type=float, default=None, metavar="S")
     simulate.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
 
@@ -57,6 +62,7 @@ async def run_simulate(args: argparse.Namespace, out: Output) -> int:
     """Run ``kinetic simulate``: start the fleet, print how to reach it, wait."""
     # Imported here: only this command needs the simulator.
     from ..simulator import Fleet  # noqa: PLC0415
+    from ..simulator.control_access import where_control_answers  # noqa: PLC0415
 
     try:
         first = ipaddress.ip_address(args.bind)
@@ -83,6 +89,7 @@ async def run_simulate(args: argparse.Namespace, out: Output) -> int:
         "zeroconf": args.zeroconf,
         "announce": args.announce,
         "announce_target": ("127.0.0.1", args.announce_port),
+        "allow_remote_control": args.allow_remote_control,
     }
     if args.customer_delay is not None:
         kwargs["customer_delay"] = args.customer_delay
@@ -98,7 +105,11 @@ async def run_simulate(args: argparse.Namespace, out: Output) -> int:
     await fleet.start()
     try:
         described = fleet.describe()
-        out.emit({"terminals": described}, fleet_instructions(described))
+        note = where_control_answers(args.allow_remote_control)
+        out.emit(
+            {"terminals": described, "remote_control": args.allow_remote_control},
+            f"{fleet_instructions(described)}\n\n{note}.",
+        )
         out.stdout.flush()
         if args.duration is not None:
             await asyncio.sleep(args.duration)

@@ -16,6 +16,7 @@ worker thread), which Home Assistant uses too, in its configuration directory.
 
 from __future__ import annotations
 
+from .queries import TERMINAL_NUMBER
 from .record import (
     JournalClaimError,
     JournalError,
@@ -25,7 +26,7 @@ from .record import (
 )
 from .runner import JournaledPayments, abandon
 from .schema import Details
-from .sqlite import TERMINAL_NUMBER, SqliteJournal
+from .sqlite import SqliteJournal
 
 __all__ = [
     "TERMINAL_NUMBER",

@@ -49,6 +49,13 @@ COLUMNS = (
 SELECT = f"SELECT {COLUMNS} FROM intents"  # noqa: S608 - constant
 #: Written out (not bound) so that SQLite answers it from the partial index.
 UNRESOLVED = "state IN ('pending', 'sent')"
+#: Records created in a range (answered from the creation index, the range only).
+CREATED_IN_RANGE = "created_at >= ? AND created_at < ?"
+
+
+def stored_time(moment: datetime) -> str:
+    """Return a time as the table stores them (UTC, ISO 8601), so that text compares."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def detail_value(key: str) -> str:

@@ -15,12 +15,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import KineticInputError, UnresolvedTransactionError
 from ..models.common import TransactionResult
+from .queries import JournalQueries
 from .record import JournalClaimError, JournalError, JournalRecord, JournalState, now
 from .schema import (
     ADDED_COLUMNS,
@@ -31,23 +32,16 @@ from .schema import (
     UNRESOLVED,
     Details,
     detail_index,
-    detail_value,
+    stored_time,
     to_details,
     to_record,
     to_row,
 )
 
 _T = TypeVar("_T")
-#: The details key of the number a terminal shows for a transaction (``find`` reads it).
-TERMINAL_NUMBER = "terminal_number"
 
 
-def _stored(moment: datetime) -> str:
-    """Return a time as the table stores them (UTC, ISO 8601), so that text compares."""
-    return moment.astimezone(UTC).isoformat()
-
-
-class SqliteJournal:
+class SqliteJournal(JournalQueries):
     """A :class:`JournalStore` in one SQLite file (created with its folder on first use).
 
     Every blocking call runs in a worker thread, so the event loop never blocks on disk.
@@ -236,7 +230,7 @@ class SqliteJournal:
     ) -> list[tuple[JournalRecord, Details]]:
         # Three queries, each answered by its own (partial) index, never the whole table.
         found = self._select(UNRESOLVED, ())
-        found += self._select("created_at >= ?", (_stored(created_since),))
+        found += self._select("created_at >= ?", (stored_time(created_since),))
         if flag is not None:
             if flag not in self.flags:
                 raise ValueError(f"{flag} is not one of this journal's flags")
@@ -246,7 +240,7 @@ class SqliteJournal:
 
     def _prune(self, before: datetime, terminal: str | None, keep: tuple[str, ...]) -> int:
         where = f"NOT {UNRESOLVED} AND updated_at < ?"
-        params: list[Any] = [_stored(before)]
+        params: list[Any] = [stored_time(before)]
         if terminal is not None:
             where += " AND terminal = ?"
             params.append(terminal)
@@ -329,24 +323,6 @@ class SqliteJournal:
         found = await self._call(self._select, f"terminal = ? AND {UNRESOLVED}", (terminal,))
         return [record for record, _details in found]
 
-    async def find(self, identifier: str, terminals: Collection[str]) -> JournalRecord | None:
-        """Return the record on one of ``terminals`` that ``identifier`` names, if any.
-
-        ``identifier`` is a reference, the terminal's id for the transaction (e.g. a
-        Payment Engine request key) or the number the terminal shows for it, kept in
-        the details as ``terminal_number`` (read with :meth:`get`, never by a scan).
-        """
-        marks = ", ".join("?" for _ in terminals)
-        found = await self._call(
-            self._select,
-            f"terminal IN ({marks}) AND (reference = ? OR terminal_id = ? "
-            f"OR json_extract(details, '$.{TERMINAL_NUMBER}') = ?)",
-            (*terminals, identifier, identifier, identifier),
-        )
-        # Our own reference first, then the latest of the others.
-        found.sort(key=lambda item: (item[0].reference == identifier, item[0].updated_at))
-        return found[-1][0] if found else None
-
     async def set_details(self, reference: str, changes: Mapping[str, Any]) -> Details | None:
         """Add ``changes`` to a record's details (None if there is no such record)."""
         return await self._call(self._set_details, reference, changes)
@@ -360,20 +336,6 @@ class SqliteJournal:
         ``flag``, every one whose details say ``flag: false``.
         """
         return await self._call(self._load, created_since, flag)
-
-    async def with_detail(self, key: str, value: str) -> list[tuple[JournalRecord, Details]]:
-        """Return the records whose details hold ``key: value``, with details, oldest first.
-
-        ``key`` must be one of ``lookups`` (its index answers, never a scan of the table).
-        """
-        if key not in self.lookups:
-            raise ValueError(f"{key} is not one of this journal's lookups")
-        return await self._call(self._select, f"{detail_value(key)} = ?", (value,))
-
-    async def records(self, references: Collection[str]) -> list[tuple[JournalRecord, Details]]:
-        """Return the records of these references (those that exist), with details."""
-        marks = ", ".join("?" for _ in references)
-        return await self._call(self._select, f"reference IN ({marks})", tuple(references))
 
     async def prune(
         self, before: datetime, *, terminal: str | None = None, keep: Collection[str] = ()

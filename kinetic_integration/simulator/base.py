@@ -17,6 +17,7 @@ from typing import Any, ClassVar, NoReturn, Self
 from aiohttp import web
 
 from .control import add_control_routes
+from .control_access import control_access_middleware, where_control_answers
 from .device import Device
 from .faults import Fault, FaultInjector
 from .knobs import SimulatorKnobs
@@ -83,6 +84,9 @@ class BaseSimulator(SimulatorKnobs):
         #: Called the moment a device reaches a final result, before anyone is told:
         #: tests use it to stop a client exactly then.
         self.on_final: Callable[[str], None] | None = None
+        #: Whether the control API (``/_sim/``) answers clients off this machine; set
+        #: before :meth:`start` (it decides the outcomes and needs no credentials).
+        self.allow_remote_control = False
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class BaseSimulator(SimulatorKnobs):
             return
         app = web.Application(
             middlewares=[
+                control_access_middleware(lambda: self.allow_remote_control),
                 self._count_middleware,
                 self._cable_middleware,
                 *self._extra_middlewares(),
@@ -117,6 +122,7 @@ class BaseSimulator(SimulatorKnobs):
         address = runner.addresses[0]
         self._port = int(address[1])
         _LOGGER.debug("%s simulator %s listening on %s", self.kind, self.name, self.url)
+        _LOGGER.info("%s: %s", self.name, where_control_answers(self.allow_remote_control))
 
     async def stop(self) -> None:
         """Stop listening and every background task."""

@@ -37,12 +37,14 @@ class Fleet:
         zeroconf: bool = False,
         announce: bool = False,
         announce_target: tuple[str, int] = DEFAULT_TARGET,
+        allow_remote_control: bool = False,
     ) -> None:
         """Plan the fleet; ``port`` None uses each kind's default port, 0 an ephemeral one.
 
         ``zeroconf`` advertises every terminal by mDNS on the loopback interface;
         ``announce`` sends the family's UDP announcements to ``announce_target``
-        (loopback by default, so nothing leaves this host).
+        (loopback by default, so nothing leaves this host). ``allow_remote_control``
+        lets clients off this machine use each simulator's control API.
         """
         self.zeroconf = zeroconf
         self.announce = announce
@@ -95,6 +97,8 @@ class Fleet:
                 )
             )
             index += 1
+        for sim in self.simulators:
+            sim.allow_remote_control = allow_remote_control
 
     async def start(self) -> None:
         """Start every simulator (all or none), then advertise them if asked to."""

@@ -365,6 +365,7 @@ async def test_simulate_runs_a_fleet_and_refuses_non_loopback() -> None:
     terminals = result.json["terminals"]
     assert [t["kind"] for t in terminals] == ["kinetic-go", "device-service", "payment-engine"]
     assert [t["host"] for t in terminals] == ["127.0.0.70", "127.0.0.71", "127.0.0.72"]
+    assert result.json["remote_control"] is False
     human = await run_cli(
         "simulate",
         "--bind",
@@ -381,6 +382,21 @@ async def test_simulate_runs_a_fleet_and_refuses_non_loopback() -> None:
     )
     assert human.code == 0
     assert "kinetic --kind kinetic-go --host 127.0.0.73" in human.stdout
+    assert "The control API (/_sim/) answers loopback clients only" in human.stdout
+    remote = await run_cli(
+        "--json",
+        "simulate",
+        "--bind",
+        "127.0.0.74",
+        "--base-port",
+        "0",
+        "--duration",
+        "0.1",
+        "--allow-remote-control",
+        *quiet,
+    )
+    assert remote.code == 0, remote.stderr
+    assert remote.json["remote_control"] is True
     refused = await run_cli("simulate", "--bind", "192.0.2.3", "--duration", "0.1")
     assert refused.code == 2
     assert "loopback" in refused.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from kinetic_integration.errors import UnresolvedTransactionError
 from kinetic_integration.journal import JournalRecord, JournalState, SqliteJournal
-from kinetic_integration.journal.schema import SELECT, UNRESOLVED
+from kinetic_integration.journal.schema import CREATED_IN_RANGE, SELECT, UNRESOLVED
 from kinetic_integration.models.common import TransactionResult, TransactionType
 
 NOW = datetime.now(UTC)
@@ -144,6 +144,41 @@ async def test_load_reads_only_through_indexes(wal: SqliteJournal) -> None:
             assert plan.endswith(f"USING INDEX {index}"), (where, plan)
     with pytest.raises(ValueError, match="identifiers"):
         SqliteJournal(wal.path, flags=("x') OR 1=1 --",))
+
+
+async def test_created_between_reads_the_range_through_its_index(wal: SqliteJournal) -> None:
+    """Records created in [start, end), of the terminals asked for, oldest first."""
+    start = NOW - timedelta(days=1)
+    end = NOW
+    await wal.merge(
+        [
+            (_record("before", created_at=start - timedelta(microseconds=1)), {}),
+            (_record("first", created_at=start, state=JournalState.FINAL), {"table": "4"}),
+            (_record("open", terminal="go:B", created_at=start + timedelta(hours=1)), {}),
+            (_record("other", terminal="go:C", created_at=start + timedelta(hours=2)), {}),
+            (_record("at-end", created_at=end), {}),
+        ]
+    )
+    found = await wal.created_between(start, end)
+    assert [record.reference for record, _ in found] == ["first", "open", "other"]
+    assert found[0][1] == {"table": "4"}
+    only = await wal.created_between(start, end, terminals=["go:A", "go:B"])
+    assert [record.reference for record, _ in only] == ["first", "open"]
+    assert await wal.created_between(start, end, terminals=[]) == []
+    # The same moments in another zone (Home Assistant's local day) find the same.
+    perth = timezone(timedelta(hours=8))
+    shifted = await wal.created_between(start.astimezone(perth), end.astimezone(perth))
+    assert [record.reference for record, _ in shifted] == ["first", "open", "other"]
+    # Only the range is read, whatever the size of the table.
+    with closing(sqlite3.connect(wal.path)) as db, db:
+        for where in (CREATED_IN_RANGE, f"{CREATED_IN_RANGE} AND terminal IN (?, ?)"):
+            params = ("2026-01-01", "2026-01-02", "go:A", "go:B")[: where.count("?")]
+            plan = " ".join(
+                row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {SELECT} WHERE {where}", params)
+            )
+            assert plan.endswith(
+                "USING INDEX intents_by_creation (created_at>? AND created_at<?)"
+            ), plan
 
 
 async def test_prune_keeps_unresolved_and_honours_terminals(wal: SqliteJournal) -> None:

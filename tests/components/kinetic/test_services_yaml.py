@@ -90,8 +90,12 @@ def test_device_pickers_offer_only_what_can_do_the_action() -> None:
     }
     documented = load_yaml_dict(str(COMPONENT / "services.yaml"))
     with_device = {name for name, spec in documented.items() if ATTR_DEVICE_ID in spec["fields"]}
-    assert with_device == set(ACTION_CAPABILITIES)
-    for name in with_device:
+    # The export reads the journal, not a terminal: it offers every terminal, several at once.
+    assert with_device == {*ACTION_CAPABILITIES, "export_transactions"}
+    export = documented["export_transactions"]["fields"][ATTR_DEVICE_ID]["selector"]
+    selector.validate_selector(export)
+    assert export == {"device": {"integration": DOMAIN, "multiple": True}}
+    for name in with_device - {"export_transactions"}:
         config = documented[name]["fields"][ATTR_DEVICE_ID]["selector"]
         selector.validate_selector(config)
         wanted = {model for model, can in capabilities.items() if ACTION_CAPABILITIES[name] in can}

@@ -1,0 +1,231 @@
+"""The end-of-day export's rows and totals, from journal records (no I/O here).
+
+One row per journal record; amounts are exact strings ("12.34") added up as Decimals,
+times are ISO 8601 in Home Assistant's time zone. Only masked card numbers leave: the
+journal keeps nothing else of a card, and a full number a misbehaving terminal might
+have put in the mask is masked again.
+
+What a row's ``total`` is: the amount that moved (a partial approval's authorised
+amount, a reversal's voided amount) plus the tip. The totals' ``net`` counts what Sales
+today counts: approved sales add their total (a duplicate the gateway folded into an
+earlier charge adds nothing), approved refunds and reversals subtract theirs;
+authorisations, reconciliations and everything not confirmed approved (``final``)
+move nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from homeassistant.util import dt as dt_util
+
+from kinetic_integration import (
+    JournalRecord,
+    JournalState,
+    TransactionResult,
+    TransactionType,
+    format_amount,
+    redact_card_numbers,
+)
+
+#: The columns of a row, in the order the CSV shows them.
+COLUMNS = (
+    "reference",
+    "created_at",
+    "updated_at",
+    "terminal",
+    "terminal_identity",
+    "type",
+    "result",
+    "state",
+    "amount",
+    "authorized_amount",
+    "tip",
+    "total",
+    "currency",
+    "masked_pan",
+    "card_network",
+    "auth_code",
+    "table",
+    "order_id",
+    "clerk",
+    "started_by",
+    "original_reference",
+    "terminal_transaction_id",
+    "is_duplicate",
+)
+#: The figures of one group of the totals, in the order the CSV shows them.
+TOTAL_FIGURES = ("count", "amount", "approved_count", "approved_amount", "net")
+#: The detail the audit trail keeps of who started a transaction (see the README).
+STARTED_BY = "started_by"
+_SUBTRACTED = (TransactionType.REFUND, TransactionType.REVERSAL)
+
+
+def _decimal(value: object) -> Decimal | None:
+    """Read an amount the journal keeps as text; anything else is no amount."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def started_by_text(started_by: object) -> str:
+    """Say in plain words who started a transaction ("anna", "automation Close the day").
+
+    A stand-in until ``audit.started_by_text`` (the one rendering of the audit trail)
+    is merged; it reads the shared ``started_by`` shape defensively.
+    """
+    if not isinstance(started_by, Mapping):
+        return "unknown"
+    origin = started_by.get("type")
+    name = started_by.get("name") or started_by.get("entity_id")
+    if origin == "user" and name:
+        return str(name)
+    if origin in ("automation", "script") and name:
+        return f"{origin} {name}"
+    if origin == "terminal":
+        return "the terminal"
+    return "unknown"
+
+
+@dataclass(slots=True)
+class _Money:
+    """What one record moved, as the totals count it."""
+
+    total: Decimal | None
+    net: Decimal
+
+
+def record_total(record: JournalRecord, details: Mapping[str, Any]) -> Decimal | None:
+    """Return what a record moved plus its tip, as far as the journal knows."""
+    return _moved(record, details, None).total
+
+
+def _moved(record: JournalRecord, details: Mapping[str, Any], original: Decimal | None) -> _Money:
+    """Return a record's total (amount that moved plus tip) and its part of the net."""
+    amount = _decimal(details.get("authorized_amount")) or _decimal(record.amount)
+    if amount is None and record.type is TransactionType.REVERSAL:
+        amount = original
+    tip = _decimal(details.get("tip")) or Decimal(0)
+    total = None if amount is None else amount + tip
+    net = Decimal(0)
+    confirmed = record.state is JournalState.FINAL and record.result is TransactionResult.APPROVED
+    if confirmed and total is not None:
+        if record.type is TransactionType.SALE and not details.get("is_duplicate"):
+            net = total
+        elif record.type in _SUBTRACTED:
+            net = -total
+    return _Money(total=total, net=net)
+
+
+def export_row(
+    record: JournalRecord,
+    details: Mapping[str, Any],
+    *,
+    terminal: str,
+    currency: str | None,
+    original: Decimal | None = None,
+) -> tuple[dict[str, Any], Decimal]:
+    """Return one record's row and its part of the net."""
+    money = _moved(record, details, original)
+    pan = _text(details.get("masked_pan"))
+    started_by = details.get(STARTED_BY)
+    row: dict[str, Any] = {
+        "reference": record.reference,
+        "created_at": dt_util.as_local(record.created_at).isoformat(),
+        "updated_at": dt_util.as_local(record.updated_at).isoformat(),
+        "terminal": terminal,
+        "terminal_identity": record.terminal,
+        "type": record.type.value,
+        # Not confirmed is unknown, never declined.
+        "result": record.result.value if record.result else TransactionResult.UNKNOWN.value,
+        "state": record.state.value,
+        "amount": record.amount,
+        "authorized_amount": _text(details.get("authorized_amount")),
+        "tip": _text(details.get("tip")),
+        "total": format_amount(money.total) if money.total is not None else None,
+        "currency": currency,
+        "masked_pan": redact_card_numbers([pan])[0] if pan else None,
+        "card_network": _text(details.get("card_network")),
+        "auth_code": _text(details.get("auth_code")),
+        "table": _text(details.get("table")),
+        "order_id": _text(details.get("order_id")),
+        "clerk": _text(details.get("clerk")),
+        "started_by": dict(started_by) if isinstance(started_by, Mapping) else None,
+        "started_by_text": started_by_text(started_by),
+        "original_reference": _text(
+            details.get("original_reference") or details.get("original_id")
+        ),
+        "terminal_transaction_id": record.terminal_id,
+        "is_duplicate": bool(details.get("is_duplicate")),
+    }
+    return row, money.net
+
+
+@dataclass(slots=True)
+class _Group:
+    """The running figures of one group of the totals."""
+
+    count: int = 0
+    amount: Decimal = field(default_factory=Decimal)
+    approved_count: int = 0
+    approved_amount: Decimal = field(default_factory=Decimal)
+    net: Decimal = field(default_factory=Decimal)
+
+    def add(self, row: Mapping[str, Any], net: Decimal) -> None:
+        total = Decimal(row["total"]) if row["total"] is not None else Decimal(0)
+        self.count += 1
+        self.amount += total
+        if row["result"] == TransactionResult.APPROVED.value:
+            self.approved_count += 1
+            self.approved_amount += total
+        self.net += net
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "amount": format_amount(self.amount),
+            "approved_count": self.approved_count,
+            "approved_amount": format_amount(self.approved_amount),
+            "net": format_amount(self.net),
+        }
+
+
+def export_totals(rows: Iterable[tuple[Mapping[str, Any], Decimal]]) -> dict[str, Any]:
+    """Return the totals of all rows, per terminal, per type and per result."""
+    everything = _Group()
+    groups: dict[str, dict[tuple[str, ...], _Group]] = {
+        "by_terminal": {},
+        "by_type": {},
+        "by_result": {},
+    }
+    keys: dict[str, Callable[[Mapping[str, Any]], tuple[str, ...]]] = {
+        "by_terminal": lambda row: (row["terminal"], row["terminal_identity"]),
+        "by_type": lambda row: (row["type"],),
+        "by_result": lambda row: (row["result"],),
+    }
+    for row, net in rows:
+        everything.add(row, net)
+        for name, key in keys.items():
+            groups[name].setdefault(key(row), _Group()).add(row, net)
+    names = {
+        "by_terminal": ("terminal", "terminal_identity"),
+        "by_type": ("type",),
+        "by_result": ("result",),
+    }
+    totals: dict[str, Any] = {"all": everything.as_dict()}
+    for name, found in groups.items():
+        totals[name] = [
+            {**dict(zip(names[name], key, strict=True)), **group.as_dict()}
+            for key, group in sorted(found.items())
+        ]
+    return totals
