@@ -24,9 +24,23 @@ from .money import format_amount
 _BUFFER_BREAKS = frozenset({"scroll", "flush"})
 #: Dots between built lines, the spacing a Kinetic Go 2 prints with.
 _LINE_HEIGHT = 30
-#: A run of 12 or more digits (spaces, dots and dashes between them allowed) is a card
-#: number that must never be shown, whichever line it hides in.
-_CARD_NUMBER = re.compile(r"(?<![0-9])[0-9](?:[ .-]?[0-9]){11,}(?![0-9])")
+#: A run of 12 or more digits (spaces, dots and dashes between them allowed) may be a
+#: card number, which must never be shown, whichever line it hides in. Not one inside a
+#: word or an identifier (a UUID reference: letters or "-letter" on either side).
+_CARD_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)[0-9](?:[ .-]?[0-9]){11,}(?![0-9A-Za-z]|-[0-9A-Za-z])"
+)
+#: The longest card number (ISO/IEC 7812); a longer run is masked whatever it is.
+_LONGEST_PAN = 19
+
+
+def _luhn_valid(digits: list[str]) -> bool:
+    """Whether the digits pass the Luhn check every issued card number passes."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
 
 
 def _number(value: Any) -> Decimal:
@@ -76,11 +90,16 @@ def redact_card_numbers(lines: Iterable[str]) -> list[str]:
     """Return the lines with anything that looks like a full card number masked.
 
     Terminals print masked PANs, but a receipt shown on a dashboard must not carry a
-    full one even from a misbehaving terminal: only the last four digits are kept.
+    full one even from a misbehaving terminal: only the last four digits are kept. A
+    run that fails the Luhn check, or sits inside an identifier (a UUID reference), is
+    no card number and is shown as it is.
     """
 
     def mask(match: re.Match[str]) -> str:
         digits = [char for char in match.group() if char.isdigit()]
+        if len(digits) <= _LONGEST_PAN and not _luhn_valid(digits):
+            # Every card number passes Luhn; a terminal id or an order number mostly not.
+            return match.group()
         return "*" * (len(digits) - 4) + "".join(digits[-4:])
 
     return [_CARD_NUMBER.sub(mask, line) for line in lines]

@@ -17,7 +17,7 @@ from homeassistant.auth.models import User
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -64,16 +64,13 @@ EXPORT_SCHEMA = vol.Schema(
 )
 
 
-class ExportRefused(Unauthorized):
-    """The caller is not an administrator: Home Assistant's refusal, with our words."""
+def export_refused() -> ActionRefused:
+    """Return the translated refusal of a user who is not an administrator.
 
-    def __init__(self, context: Context | None = None, user_id: str | None = None) -> None:
-        """Refuse, translated (``Unauthorized`` itself carries no translation)."""
-        super().__init__(context=context, user_id=user_id, permission="admin")
-        self.translation_domain = DOMAIN
-        self.translation_key = "export_not_admin"
-        self.translation_placeholders = {}
-        self.generate_message = True
+    ``ActionRefused`` as for every other privileged action (authorization.py says why
+    not Home Assistant's untranslated ``Unauthorized``).
+    """
+    return ActionRefused(translation_key="export_not_admin")
 
 
 def is_allowed_to_export(user: User | None) -> bool:
@@ -95,7 +92,7 @@ async def async_require_admin(hass: HomeAssistant, context: Context) -> None:
         "Refused the transaction export to %s: not an administrator",
         user.name if user is not None else f"unknown user {context.user_id}",
     )
-    raise ExportRefused(context=context)
+    raise export_refused()
 
 
 def _start_of(value: date | datetime) -> datetime:

@@ -31,6 +31,8 @@ from kinetic_integration import (
     redact_card_numbers,
 )
 
+from .audit import STARTED_BY, started_by_text
+
 #: The columns of a row, in the order the CSV shows them.
 COLUMNS = (
     "reference",
@@ -59,8 +61,6 @@ COLUMNS = (
 )
 #: The figures of one group of the totals, in the order the CSV shows them.
 TOTAL_FIGURES = ("count", "amount", "approved_count", "approved_amount", "net")
-#: The detail the audit trail keeps of who started a transaction (see the README).
-STARTED_BY = "started_by"
 _SUBTRACTED = (TransactionType.REFUND, TransactionType.REVERSAL)
 
 
@@ -76,25 +76,6 @@ def _decimal(value: object) -> Decimal | None:
 
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
-
-
-def started_by_text(started_by: object) -> str:
-    """Say in plain words who started a transaction ("anna", "automation Close the day").
-
-    A stand-in until ``audit.started_by_text`` (the one rendering of the audit trail)
-    is merged; it reads the shared ``started_by`` shape defensively.
-    """
-    if not isinstance(started_by, Mapping):
-        return "unknown"
-    origin = started_by.get("type")
-    name = started_by.get("name") or started_by.get("entity_id")
-    if origin == "user" and name:
-        return str(name)
-    if origin in ("automation", "script") and name:
-        return f"{origin} {name}"
-    if origin == "terminal":
-        return "the terminal"
-    return "unknown"
 
 
 @dataclass(slots=True)
@@ -138,7 +119,8 @@ def export_row(
     """Return one record's row and its part of the net."""
     money = _moved(record, details, original)
     pan = _text(details.get("masked_pan"))
-    started_by = details.get(STARTED_BY)
+    kept = details.get(STARTED_BY)
+    started_by = dict(kept) if isinstance(kept, Mapping) else None
     row: dict[str, Any] = {
         "reference": record.reference,
         "created_at": dt_util.as_local(record.created_at).isoformat(),
@@ -160,7 +142,7 @@ def export_row(
         "table": _text(details.get("table")),
         "order_id": _text(details.get("order_id")),
         "clerk": _text(details.get("clerk")),
-        "started_by": dict(started_by) if isinstance(started_by, Mapping) else None,
+        "started_by": started_by,
         "started_by_text": started_by_text(started_by),
         "original_reference": _text(
             details.get("original_reference") or details.get("original_id")

@@ -43,8 +43,8 @@ from .export_query import (
     ATTR_START,
     ATTR_TYPE,
     EXPORT_SCHEMA,
-    ExportRefused,
     async_export,
+    export_refused,
     is_allowed_to_export,
 )
 from .export_rows import COLUMNS, TOTAL_FIGURES
@@ -132,9 +132,7 @@ class KineticExportView(HomeAssistantView):
         user = request[KEY_HASS_USER]
         if not is_allowed_to_export(user):
             LOGGER.warning("Refused the transaction CSV to %s: not an administrator", user.name)
-            return self.json_message(
-                str(ExportRefused(user_id=user.id)), HTTPStatus.FORBIDDEN, "unauthorized"
-            )
+            return self.json_message(str(export_refused()), HTTPStatus.FORBIDDEN, "unauthorized")
         query: dict[str, Any] = {
             key: request.query.getall(key) if key in _REPEATED else request.query[key]
             for key in (ATTR_START, ATTR_END, *_REPEATED)

@@ -80,10 +80,10 @@ def sale_moved(record: JournalRecord, details: Mapping[str, Any]) -> Decimal:
     if details.get("is_duplicate"):
         return Decimal(0)
     amount = details.get("authorized_amount") or record.amount
-    return _decimal(amount) + _decimal(details.get("tip"))
+    return journal_amount(amount) + journal_amount(details.get("tip"))
 
 
-def _decimal(text: object) -> Decimal:
+def journal_amount(text: object) -> Decimal:
     """Read an amount the journal or the options keep as text; anything else counts as 0."""
     if not isinstance(text, str) or not text:
         return Decimal(0)
@@ -215,7 +215,7 @@ def _check_unlinked(payments: KineticPayments, amount: Decimal) -> None:
             translation_key="unlinked_refund_not_allowed",
             translation_placeholders={"terminal": payments.entry.title},
         )
-    cap = _decimal(options.get(CONF_REFUND_CAP, DEFAULT_REFUND_CAP))
+    cap = journal_amount(options.get(CONF_REFUND_CAP, DEFAULT_REFUND_CAP))
     if amount > cap:
         raise ActionRefused(
             translation_key="unlinked_refund_above_cap",
@@ -252,7 +252,7 @@ def _refunded(payments: KineticPayments, lookup: Lookup, original: str, own: str
     linked.pop(own, None)  # the same reference again is a resume, never a second refund
     total = sum(
         (
-            _decimal(record.amount)
+            journal_amount(record.amount)
             for record, _details in linked.values()
             if _may_have_moved(record)
         ),

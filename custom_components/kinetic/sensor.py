@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -39,7 +39,7 @@ from .data import KineticConfigEntry
 from .entity import KineticEntity, KineticTransactionEntity
 from .journal import HomeAssistantJournal
 from .outcome import outcome_flags
-from .refund_rules import sale_moved
+from .refund_rules import journal_amount, sale_moved
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -204,16 +204,6 @@ class KineticSensorEntity(KineticEntity, SensorEntity):
         return attributes_fn(self.coordinator.data) if attributes_fn is not None else None
 
 
-def _decimal(text: object) -> Decimal:
-    """Read an amount the journal keeps as text ("12.34"); anything else counts as 0."""
-    if not isinstance(text, str) or not text:
-        return Decimal(0)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return Decimal(0)
-
-
 def sales_today(
     records: Iterable[JournalRecord],
     details: Callable[[str], Mapping[str, Any]],
@@ -249,7 +239,7 @@ def sales_today(
         if record.type is TransactionType.SALE:
             total += _sale_amount(record, details)
         elif record.type is TransactionType.REFUND:
-            total -= _decimal(record.amount)
+            total -= journal_amount(record.amount)
         elif record.type is TransactionType.REVERSAL:
             original = by_reference.get(str(details(record.reference).get("original_id")))
             if (

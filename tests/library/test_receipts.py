@@ -159,3 +159,17 @@ def test_full_card_numbers_never_shown() -> None:
     assert redact_card_numbers(
         ["CARD 5500-0000-0000-0004 OK", "AMOUNT: 12.50", "TID 12345678901", "ok"]
     ) == ["CARD ************0004 OK", "AMOUNT: 12.50", "TID 12345678901", "ok"]
+
+
+def test_references_are_no_card_numbers() -> None:
+    """A UUID reference's digit runs and a number failing Luhn are shown as they are."""
+    lines = [
+        "REF: 40232101-0052-4567-8a3c-123456789012",
+        "REF: 12345678-1234-1234-1234-12345678901a",
+        "ORDER 1234567890123",
+    ]
+    assert redact_card_numbers(lines) == lines
+    # Luhn-valid, spaced, dotted, at the end of a line, or longer than any card: masked.
+    assert redact_card_numbers(
+        ["PAN 4111.1111.1111.1111", "x 378282246310005", "12345678901234567890"]
+    ) == ["PAN ************1111", "x ***********0005", "****************7890"]

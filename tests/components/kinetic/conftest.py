@@ -7,6 +7,7 @@ loop and stopped at teardown; nothing of our library is mocked.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -31,6 +32,8 @@ from custom_components.kinetic.const import (
     CONF_SANDBOX,
     DOMAIN,
 )
+from custom_components.kinetic.data import DATA_JOURNAL
+from kinetic_integration import JournalRecord, JournalState, TransactionType
 from kinetic_integration.simulator import (
     DeviceServiceSimulator,
     KineticGoSimulator,
@@ -233,3 +236,24 @@ def terminal_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEnt
         if identifier in device.identifiers
     ]
     return device
+
+
+async def leave_sent_sale(
+    hass: HomeAssistant, terminal: str, reference: str, *, amount: str = "16.00"
+) -> None:
+    """Journal a sale as sent whose answer never came (Home Assistant stopped meanwhile)."""
+    journal = hass.data[DATA_JOURNAL]
+    now = datetime.now(UTC)
+    await journal.begin(
+        JournalRecord(
+            reference=reference,
+            terminal=terminal,
+            type=TransactionType.SALE,
+            amount=amount,
+            state=JournalState.PENDING,
+            created_at=now,
+            updated_at=now,
+            claim="c",
+        )
+    )
+    await journal.update(reference, state=JournalState.SENT, claim="c")

@@ -10,7 +10,7 @@ journal keeps it.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,11 +31,9 @@ from custom_components.kinetic.const import DOMAIN
 from custom_components.kinetic.logbook_entry import logbook_line, money_text
 from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED
 from kinetic_integration import KineticGoClient
-from kinetic_integration.journal import JournalRecord, JournalState
-from kinetic_integration.models.common import TransactionType
 from kinetic_integration.simulator import KineticGoSimulator
 
-from .conftest import setup_entry
+from .conftest import leave_sent_sale, setup_entry
 from .restart import restart
 from .test_payments import device_id, journal
 from .users import person, staff_context
@@ -197,22 +195,9 @@ async def test_an_unknown_outcome_is_logged_once_it_is_final(
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     anna = await person(hass, "anna")
     reference = "late-0002"
-    now = datetime.now(UTC)
     who = {"type": "user", "user_id": anna.id, "name": "anna"}
     journal(hass).stage(reference, {"started_by": who, "table": "4"})
-    await journal(hass).begin(
-        JournalRecord(
-            reference=reference,
-            terminal=identity,
-            type=TransactionType.SALE,
-            amount="16.00",
-            state=JournalState.PENDING,
-            created_at=now,
-            updated_at=now,
-            claim="c",
-        )
-    )
-    await journal(hass).update(reference, state=JournalState.SENT, claim="c")
+    await leave_sent_sale(hass, identity, reference)
     monkeypatch.setattr(payments_module, "RETRY_INTERVAL", timedelta(seconds=0.3))
     events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
     logbook = async_capture_events(hass, EVENT_LOGBOOK_ENTRY)

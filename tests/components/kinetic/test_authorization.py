@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -27,15 +26,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.kinetic import payments as payments_module
 from custom_components.kinetic.authorization import CONF_ALLOW_AUTOMATIONS, CONF_MANAGERS
 from custom_components.kinetic.const import DOMAIN
-from kinetic_integration.journal import JournalRecord, JournalState
-from kinetic_integration.models.common import TransactionType
+from kinetic_integration.journal import JournalState
 from kinetic_integration.simulator import (
     DeviceServiceSimulator,
     KineticGoSimulator,
     PaymentEngineSimulator,
 )
 
-from .conftest import setup_entry
+from .conftest import leave_sent_sale, setup_entry
 from .test_payments import device_id, journal
 from .users import admin_context, person, staff_context
 
@@ -320,20 +318,7 @@ async def _unknown_outcome(hass: HomeAssistant, entry: MockConfigEntry, referenc
     await setup_entry(hass, entry)
     identity = entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(entry.entry_id)
-    now = datetime.now(UTC)
-    await journal(hass).begin(
-        JournalRecord(
-            reference=reference,
-            terminal=identity,
-            type=TransactionType.SALE,
-            amount="16.00",
-            state=JournalState.PENDING,
-            created_at=now,
-            updated_at=now,
-            claim="c",
-        )
-    )
-    await journal(hass).update(reference, state=JournalState.SENT, claim="c")
+    await leave_sent_sale(hass, identity, reference)
     await setup_entry(hass, entry)
     issue_id = f"unknown_outcome_{reference}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None

@@ -20,7 +20,7 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -158,9 +158,12 @@ async def test_export_matches_the_ledgers(
     assert (paid["started_by"], paid["started_by_text"]) == (anna, "anna")
     voided = by_reference[done["voided"]]
     assert voided["started_by_text"] == "automation Close the day"
-    # Nothing recorded of who started it: unknown.
+    # Started by a call without a user, from no automation or script: unknown, with the
+    # call's context id to trace it by.
     [declined, *_] = [row for row in export["transactions"] if row["result"] == "declined"]
-    assert (declined["started_by"], declined["started_by_text"]) == (None, "unknown")
+    assert declined["started_by"]["type"] == "unknown"
+    assert declined["started_by"]["context_id"]
+    assert declined["started_by_text"] == "unknown"
     [reversal] = [row for row in export["transactions"] if row["type"] == "reversal"]
     assert (reversal["original_reference"], reversal["total"]) == (done["voided"], "6.00")
     # Net: 14.00 - 4.00 + 6.00 - 6.00 on the first, 20.00 - 2.50 on the second.
@@ -283,7 +286,7 @@ async def test_only_administrators_may_export(
     await sale(hass, go_entry, amount="9.00")
     assert (await _export(hass, Context(user_id=hass_admin_user.id)))["count"] == 1
     for user_id in (hass_read_only_user.id, "no-such-user"):
-        with pytest.raises(Unauthorized) as err:
+        with pytest.raises(ServiceValidationError) as err:
             await _export(hass, Context(user_id=user_id))
         assert err.value.translation_key == "export_not_admin"
         assert str(err.value) == "Only Home Assistant administrators may export the transactions"

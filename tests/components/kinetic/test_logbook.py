@@ -6,6 +6,7 @@ ahead of the fixture that enables custom integrations (which starts the instance
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kinetic.const import DOMAIN
+from tests.log_hygiene import find_secrets
 
 from .conftest import setup_entry
 from .test_audit import _sale
@@ -52,3 +54,5 @@ async def test_the_logbook_shows_the_entry_and_the_user(
     assert ours[0]["message"].startswith("€9.00 sale approved on Kinetic Go 2 KG2SIM0001")
     assert ours[0]["message"].endswith("started by anna")
     assert ours[0]["context_user_id"] == context.user_id
+    # No secret and no full card number in what the logbook keeps.
+    assert find_secrets([json.dumps(row) for row in reply["result"]]) == []

@@ -32,7 +32,7 @@ from kinetic_integration.simulator import (
     PaymentEngineSimulator,
 )
 
-from .conftest import setup_entry, terminal_device
+from .conftest import leave_sent_sale, setup_entry, terminal_device
 
 GO_EVENT = "event.kinetic_go_2_kg2sim0001_transaction"
 
@@ -448,21 +448,8 @@ async def test_unknown_outcome_raises_a_repair_issue(
     identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
     # Home Assistant stopped right after writing "sent": the terminal never heard of it.
-    now = datetime.now(UTC)
     reference = "lost-0001"
-    await journal(hass).begin(
-        JournalRecord(
-            reference=reference,
-            terminal=identity,
-            type=TransactionType.SALE,
-            amount="16.00",
-            state=JournalState.PENDING,
-            created_at=now,
-            updated_at=now,
-            claim="c",
-        )
-    )
-    await journal(hass).update(reference, state=JournalState.SENT, claim="c")
+    await leave_sent_sale(hass, identity, reference)
     answer = {"reference": reference}
     events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
     await setup_entry(hass, go_entry)
@@ -599,21 +586,8 @@ async def test_unknown_outcome_is_asked_again_later(
     await setup_entry(hass, go_entry)
     identity = go_entry.runtime_data.coordinator.terminal.identity
     assert await hass.config_entries.async_unload(go_entry.entry_id)
-    now = datetime.now(UTC)
     reference = "late-0001"
-    await journal(hass).begin(
-        JournalRecord(
-            reference=reference,
-            terminal=identity,
-            type=TransactionType.SALE,
-            amount="16.00",
-            state=JournalState.PENDING,
-            created_at=now,
-            updated_at=now,
-            claim="c",
-        )
-    )
-    await journal(hass).update(reference, state=JournalState.SENT, claim="c")
+    await leave_sent_sale(hass, identity, reference)
     # Asked again often (every 0.3 s, each retry giving up after 0.5 s).
     monkeypatch.setattr(payments_module, "RETRY_INTERVAL", timedelta(seconds=0.3))
     await setup_entry(hass, go_entry)

@@ -139,6 +139,9 @@ async def test_refund_options(hass: HomeAssistant, go_entry: MockConfigEntry) ->
         CONF_MAX_AMOUNT: "500.00",
         CONF_REFUND_CAP: "25.00",
         CONF_ALLOW_UNLINKED_REFUNDS: False,
+        # The authorisation options' defaults (their own tests: test_authorization.py).
+        "managers": [],
+        "allow_automations": False,
     }
     result = await hass.config_entries.options.async_init(go_entry.entry_id)
     suggested = _suggested(result["data_schema"])
