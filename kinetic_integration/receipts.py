@@ -25,11 +25,11 @@ _BUFFER_BREAKS = frozenset({"scroll", "flush"})
 #: Dots between built lines, the spacing a Kinetic Go 2 prints with.
 _LINE_HEIGHT = 30
 #: A run of 12 or more digits (spaces, dots and dashes between them allowed) may be a
-#: card number, which must never be shown, whichever line it hides in. Not one inside a
-#: word or an identifier (a UUID reference: letters or "-letter" on either side).
-_CARD_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)[0-9](?:[ .-]?[0-9]){11,}(?![0-9A-Za-z]|-[0-9A-Za-z])"
-)
+#: card number, which must never be shown, whichever line it hides in (next to letters
+#: too: "VISA-4111…", "CARD4111…").
+_CARD_NUMBER = re.compile(r"(?<![0-9])[0-9](?:[ .-]?[0-9]){11,}(?![0-9])")
+#: A UUID (our references): its digit runs are no card number.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: The longest card number (ISO/IEC 7812); a longer run is masked whatever it is.
 _LONGEST_PAN = 19
 
@@ -91,18 +91,26 @@ def redact_card_numbers(lines: Iterable[str]) -> list[str]:
 
     Terminals print masked PANs, but a receipt shown on a dashboard must not carry a
     full one even from a misbehaving terminal: only the last four digits are kept. A
-    run that fails the Luhn check, or sits inside an identifier (a UUID reference), is
-    no card number and is shown as it is.
+    run that fails the Luhn check, or lies inside a UUID (our references), is no card
+    number and is shown as it is; one longer than any card number is masked anyway.
     """
 
-    def mask(match: re.Match[str]) -> str:
-        digits = [char for char in match.group() if char.isdigit()]
-        if len(digits) <= _LONGEST_PAN and not _luhn_valid(digits):
-            # Every card number passes Luhn; a terminal id or an order number mostly not.
-            return match.group()
-        return "*" * (len(digits) - 4) + "".join(digits[-4:])
+    def redact(line: str) -> str:
+        uuids = [found.span() for found in _UUID.finditer(line)]
 
-    return [_CARD_NUMBER.sub(mask, line) for line in lines]
+        def mask(match: re.Match[str]) -> str:
+            start, end = match.span()
+            if any(first <= start and end <= last for first, last in uuids):
+                return match.group()
+            digits = [char for char in match.group() if char.isdigit()]
+            if len(digits) <= _LONGEST_PAN and not _luhn_valid(digits):
+                # Every card number passes Luhn; a terminal id or an order number mostly not.
+                return match.group()
+            return "*" * (len(digits) - 4) + "".join(digits[-4:])
+
+        return _CARD_NUMBER.sub(mask, line)
+
+    return [redact(line) for line in lines]
 
 
 def _when(value: datetime | None) -> str | None:

@@ -169,7 +169,24 @@ def test_references_are_no_card_numbers() -> None:
         "ORDER 1234567890123",
     ]
     assert redact_card_numbers(lines) == lines
-    # Luhn-valid, spaced, dotted, at the end of a line, or longer than any card: masked.
+    # Luhn-valid, spaced, dotted, next to letters, or longer than any card: masked.
     assert redact_card_numbers(
-        ["PAN 4111.1111.1111.1111", "x 378282246310005", "12345678901234567890"]
-    ) == ["PAN ************1111", "x ***********0005", "****************7890"]
+        [
+            "PAN 4111.1111.1111.1111",
+            "x 378282246310005",
+            "12345678901234567890",
+            "VISA-4111111111111111",
+            "CARD4111111111111111",
+            "4111111111111111A",
+            # A card number glued to a UUID's end is not inside the UUID.
+            "40232101-0052-4567-8a3c-1234567890ab4111111111111111",
+        ]
+    ) == [
+        "PAN ************1111",
+        "x ***********0005",
+        "****************7890",
+        "VISA-************1111",
+        "CARD************1111",
+        "************1111A",
+        "40232101-0052-4567-8a3c-1234567890ab************1111",
+    ]
