@@ -12,6 +12,7 @@ status are logged; headers and bodies may carry credentials or card data.
 from __future__ import annotations
 
 import base64
+import errno
 import functools
 import json
 import logging
@@ -138,17 +139,39 @@ async def request(
     except (aiohttp.ClientError, socket.gaierror, OSError) as err:
         _LOGGER.debug("%s %s failed: %s", method, url.path, type(err).__name__)
         raise KineticConnectionError(
-            f"Error talking to {url.host}:{url.port} ({type(err).__name__})"
+            f"Cannot reach {url.host}:{url.port}: {connection_failure(err)}"
         ) from err
     except Exception as err:
         # Anything else (a resolver bug, an aiohttp surprise) is still a failed exchange
         # that may have reached the terminal: a connection error, never "not sent".
         _LOGGER.debug("%s %s failed unexpectedly: %s", method, url.path, type(err).__name__)
         raise KineticConnectionError(
-            f"Unexpected error talking to {url.host}:{url.port} ({type(err).__name__})"
+            f"Cannot reach {url.host}:{url.port}: the exchange failed unexpectedly"
         ) from err
     _LOGGER.debug("%s %s -> %s", method, url.path, response.status)
     return response
+
+
+def connection_failure(err: BaseException) -> str:
+    """Say in words what went wrong on the way to a terminal (for the person reading it)."""
+    if isinstance(err, aiohttp.ClientSSLError):
+        return "its TLS certificate or handshake was refused"
+    if isinstance(err, socket.gaierror) or isinstance(
+        getattr(err, "os_error", None), socket.gaierror
+    ):
+        return "its name does not resolve"
+    if isinstance(err, aiohttp.ServerDisconnectedError):
+        return "it closed the connection before answering"
+    if isinstance(err, aiohttp.ClientPayloadError):
+        return "its answer was cut off"
+    cause = getattr(err, "os_error", err)
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused (nothing listens on that port)"
+    if isinstance(cause, ConnectionResetError):
+        return "the connection was reset"
+    if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to it (is it on this network?)"
+    return "the connection failed"
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import errno
+import socket
 from decimal import Decimal
 
 import aiohttp
@@ -13,6 +15,7 @@ from kinetic_integration.clients._http import (
     BasicCredentials,
     Response,
     build_url,
+    connection_failure,
     retry_after_seconds,
 )
 from kinetic_integration.errors import KineticConnectionError, KineticInvalidResponseError
@@ -51,3 +54,31 @@ async def test_unusable_host_is_a_connection_error(session: aiohttp.ClientSessio
     client = KineticGoClient("bad host/with space", session=session)
     with pytest.raises(KineticConnectionError):
         await client.ping()
+
+
+async def test_a_refused_connection_is_said_in_words(session: aiohttp.ClientSession) -> None:
+    """What a person reads names what went wrong, not an exception class."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = KineticGoClient("127.0.0.1", port=port, session=session)
+    with pytest.raises(KineticConnectionError) as err:
+        await client.ping()
+    assert str(err.value.message) == (
+        f"Cannot reach 127.0.0.1:{port}: connection refused (nothing listens on that port)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "its name does not resolve"),
+        (aiohttp.ServerDisconnectedError(), "it closed the connection before answering"),
+        (aiohttp.ClientPayloadError("cut"), "its answer was cut off"),
+        (ConnectionResetError(), "the connection was reset"),
+        (OSError(errno.EHOSTUNREACH, "unreachable"), "no route to it (is it on this network?)"),
+        (OSError(errno.EIO, "io"), "the connection failed"),
+    ],
+)
+def test_connection_failures_in_words(error: BaseException, words: str) -> None:
+    assert connection_failure(error) == words
