@@ -37,6 +37,7 @@ from kinetic_integration.terminal import create_terminal
 from tests.library.terminal.support import (
     cli_target,
     config_for,
+    default_sigint,
     make_sim,
     run_cli,
     started_sim,
@@ -287,6 +288,7 @@ async def test_ctrl_c_during_json_sale_prints_one_unknown_object(tmp_path: Path)
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "KINETIC_JOURNAL": str(journal_path)},
+            preexec_fn=default_sigint,
         )
         await wait_until(lambda: sim.money_requests() == 1, within=20)
         process.send_signal(signal.SIGINT)

@@ -35,6 +35,7 @@ from kinetic_integration.terminal import create_terminal
 from tests.library.terminal.support import (
     cli_target,
     config_for,
+    default_sigint,
     run_cli,
     started_sim,
     wait_until,
@@ -234,6 +235,7 @@ async def test_ctrl_c_during_a_payment_exits_unknown(tmp_path: Path) -> None:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "KINETIC_JOURNAL": str(tmp_path / "j.sqlite3")},
+            preexec_fn=default_sigint,
         )
         await wait_until(lambda: sim.money_requests() == 1, within=20)
         process.send_signal(signal.SIGINT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -144,3 +145,13 @@ async def wait_until(predicate: Callable[[], Awaitable[bool] | bool], within: fl
             if value:
                 return
             await asyncio.sleep(0.02)
+
+
+def default_sigint() -> None:
+    """Give a child process Python's own Ctrl-C handling back (``preexec_fn``).
+
+    A child inherits an ignored SIGINT (a background job of a script, some CI runners),
+    and Python then installs no KeyboardInterrupt handler: a test that presses Ctrl-C
+    must not depend on how it was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
