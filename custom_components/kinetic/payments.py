@@ -154,7 +154,11 @@ class KineticPayments:
         The details are staged at once (the duplicate check sees them from now on).
         ``timeout`` is the card wait (None: the terminal's configured one).
         """
-        self.journal.stage(operation.reference, {**details, "entry_id": self.entry.entry_id})
+        self.journal.stage(
+            operation.reference,
+            {**details, "entry_id": self.entry.entry_id},
+            fresh=not operation.caller_reference,
+        )
         # The dashboard shows the transaction now, not at the terminal's next poll.
         async_started(self.hass, self.entry.entry_id, operation.reference)
         task = self.entry.async_create_background_task(
@@ -262,12 +266,9 @@ class KineticPayments:
         self.hass.bus.async_fire(EVENT_TRANSACTION_COMPLETED, data)
         if not final:
             return
-        reference = outcome.operation.reference
-        try:
-            await self.journal.async_set_details(reference, {ANNOUNCED: True})
-        except KineticError as err:
-            # Announced once more at the next start: better than never.
-            LOGGER.warning("Could not note that %s was announced: %s", reference, err.code)
+        # Written in the background (nobody waits for its commit): lost in a crash, it
+        # is announced once more at the next start, which is better than never.
+        self.journal.set_details_soon(outcome.operation.reference, {ANNOUNCED: True})
 
     def _raise_issue(self, record: JournalRecord) -> None:
         ir.async_create_issue(
