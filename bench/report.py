@@ -256,7 +256,10 @@ def _fleet_section(fleet: dict[str, Any]) -> list[str]:
 def _b4_section(b4: dict[str, Any]) -> list[str]:
     sweep = b4["sweep"]
     ports = ",".join(map(str, sweep["ports"]))
-    nmap = "not available"
+    nmap = (
+        "not available (not installed, and apt-get could not install it from here: a run in"
+        " a network namespace has loopback only), so the sweep has no comparison in this run"
+    )
     if sweep.get("nmap"):
         nmap = f"{sweep['nmap_median_s'] * 1000:.0f} ms (open ports {sweep['nmap_open_ports']})"
     lines = [
