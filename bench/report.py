@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import b3_report, b6_report
+from .findings import MISSED
 
 #: The CI gate of ``--quick`` (B1's ratio at any N): looser than the target, so that a
 #: noisy runner does not fail it.
@@ -357,6 +358,14 @@ def _b5_section(b5: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _why_missed(found: list[Check]) -> list[str]:
+    """Where the findings say why a target was missed (see findings.MISSED)."""
+    missed = sorted({check.bench for check in found if not check.met})
+    if not missed:
+        return []
+    return ["", "Missed: " + "; ".join(f"{b}, {MISSED.get(b, 'not explained')}" for b in missed)]
+
+
 def markdown(results: dict[str, Any], findings: list[str]) -> str:
     """Return the whole of docs/benchmarks.md."""
     machine = results["machine"]
@@ -383,6 +392,7 @@ def markdown(results: dict[str, Any], findings: list[str]) -> str:
         "",
         *_header("", "figure", "measured", "target", ""),
         *(check.line() for check in checks(results)),
+        *_why_missed(checks(results)),
     ]
     if results.get("b1"):
         out += _b1_section(results["b1"])
