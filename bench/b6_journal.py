@@ -6,8 +6,10 @@ venue's 400 a day, spread over the days the size covers; four terminals). Sales 
 interleaved, one on each journal in turn, so every size sees the same machine at the
 same moment. A sale is the journal work of one ``kinetic.start_sale`` in the order the
 integration does it: the duplicate check (staged details and the records at hand), the
-lookup and the intent, "sent", the result, the lookup of the record, the card details,
-"announced", then Sales today summed again. Its cost is wall time; its bytes are this
+lookup (a reference we made up, as ``start_sale`` without one: answered without reading
+the file) and the intent, "sent", the result, the lookup of the record, the card details,
+"announced" (written in the background, waited for here so its bytes count), then Sales
+today summed again. Its cost is wall time; its bytes are this
 process's ``/proc/self/io`` counters across it: ``write_bytes`` (pages dirtied for the
 disk, a partly written page counts whole) and ``wchar`` (bytes handed to write calls).
 
@@ -129,7 +131,7 @@ async def _sale(journal: HomeAssistantJournal, number: int) -> None:
     # The duplicate check reads what is staged and at hand, then stages this sale.
     for record in journal.records():
         journal.details(record.reference).get("table")
-    journal.stage(reference, {"table": "12", "entry_id": "01JBENCHENTRY000000000000"})
+    journal.stage(reference, {"table": "12", "entry_id": "01JBENCHENTRY000000000000"}, fresh=True)
     assert await journal.get(reference) is None
     claim = secrets.token_hex(16)
     now = datetime.now(UTC)
@@ -160,7 +162,8 @@ async def _sale(journal: HomeAssistantJournal, number: int) -> None:
         reference,
         {"masked_pan": "************1111", "card_network": "Visa", "auth_code": "123456"},
     )
-    await journal.async_set_details(reference, {ANNOUNCED: True})
+    journal.set_details_soon(reference, {ANNOUNCED: True})
+    await journal.async_wait_for_writes()
     sales_today(
         journal.records(), journal.details, terminal=SELLER, since=dt_util.start_of_local_day()
     )

@@ -3,6 +3,10 @@
 Terminals with receipts are asked for the merchant copy; for the others (or when the
 terminal cannot give it) the library builds one from the transaction. Either way the
 lines pass through the library's card-number redaction before they are drawn.
+
+The picture is drawn when it is first asked for (a dashboard showing it), once per
+receipt, not at every sale: drawing text with Pillow costs more CPU than the rest of a
+sale, and most receipts of a busy venue are never looked at.
 """
 
 from __future__ import annotations
@@ -92,6 +96,9 @@ class KineticReceiptImage(KineticTransactionEntity, ImageEntity):
         self._payments = payments
         ImageEntity.__init__(self, hass)
         self._image: bytes | None = None
+        #: The latest receipt's lines not drawn yet (drawn on the next request).
+        self._undrawn: list[str] | None = None
+        self._drawing = asyncio.Lock()
         self._updating: asyncio.Task[None] | None = None
         #: The text drawn in the image (masked card number only).
         self.receipt_lines: list[str] = []
@@ -111,7 +118,7 @@ class KineticReceiptImage(KineticTransactionEntity, ImageEntity):
 
     async def _async_update_receipt(self, txn: Transaction) -> None:
         lines = redact_card_numbers(await self._async_lines(txn))
-        self._image = await self.hass.async_add_executor_job(render_receipt, lines)
+        self._undrawn = lines
         self.receipt_lines = lines
         self._attr_image_last_updated = dt_util.utcnow()
         self.async_write_ha_state()
@@ -140,4 +147,13 @@ class KineticReceiptImage(KineticTransactionEntity, ImageEntity):
 
     async def async_image(self) -> bytes:
         """Return the PNG of the last receipt (before the first one, a blank pixel)."""
+        async with self._drawing:  # two requests at once draw it once
+            lines = self._undrawn
+            if lines is not None:
+                image = await self.hass.async_add_executor_job(render_receipt, lines)
+                if self._undrawn is lines:  # no newer receipt arrived meanwhile
+                    self._image = image
+                    self._undrawn = None
+                else:
+                    return image
         return self._image if self._image is not None else NO_RECEIPT

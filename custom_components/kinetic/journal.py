@@ -110,6 +110,8 @@ class HomeAssistantJournal:
         self._details: dict[str, dict[str, Any]] = {}
         # Details of transactions about to begin (written with their intent).
         self._staged: dict[str, dict[str, Any]] = {}
+        # Staged references we made up ourselves (a fresh uuid4): no record can exist.
+        self._fresh: set[str] = set()
         self._stop_maintaining: Callable[[], None] | None = None
 
     async def async_load(self) -> None:
@@ -219,13 +221,20 @@ class HomeAssistantJournal:
 
     # --- the integration's own details ----------------------------------------------
 
-    def stage(self, reference: str, details: Mapping[str, Any]) -> None:
-        """Remember details to write together with the intent of ``reference``."""
+    def stage(self, reference: str, details: Mapping[str, Any], *, fresh: bool = False) -> None:
+        """Remember details to write together with the intent of ``reference``.
+
+        ``fresh``: the reference was just made up (a new uuid4, not the caller's), so
+        the journal cannot hold it and :meth:`get` answers without reading the file.
+        """
         self._staged[reference] = dict(details)
+        if fresh:
+            self._fresh.add(reference)
 
     def unstage(self, reference: str) -> None:
         """Forget staged details (the transaction never began)."""
         self._staged.pop(reference, None)
+        self._fresh.discard(reference)
 
     def staged(self) -> Mapping[str, Mapping[str, Any]]:
         """Details of transactions about to begin, by reference."""
@@ -244,6 +253,26 @@ class HomeAssistantJournal:
                 self._details[reference] = merged
 
         await self._write(job())
+
+    def set_details_soon(self, reference: str, details: Mapping[str, Any]) -> None:
+        """Add details at once in memory and write them in the background.
+
+        For what may be lost in a crash without harm (that an outcome was announced: it
+        is announced again at the next start), so that no sale waits for its commit.
+        Stop waits for it like any write; a failed write is logged.
+        """
+        if reference in self._details:
+            self._details[reference].update(details)
+
+        async def job() -> None:
+            try:
+                await self.database.set_details(reference, details)
+            except JournalError as err:
+                LOGGER.warning("Could not write the details of %s: %s", reference, err)
+
+        task = self._hass.async_create_task(job(), f"{DOMAIN} journal write")
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def records(self) -> list[JournalRecord]:
         """Return the records at hand, oldest first.
@@ -269,6 +298,8 @@ class HomeAssistantJournal:
         """Return the record of ``reference``, if any (and keep it at hand)."""
         if reference in self._records:
             return self._records[reference]
+        if reference in self._fresh:
+            return None
         found = await self.database.get_with_details(reference)
         if found is None:
             return None
@@ -285,6 +316,7 @@ class HomeAssistantJournal:
             # In one step with the unstaging: duplicate checks always see one of them.
             self._keep(record, details)
             self._staged.pop(reference, None)
+            self._fresh.discard(reference)
 
         await self._write(job())
         with contextlib.suppress(JournalError):

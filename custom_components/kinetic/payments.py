@@ -159,7 +159,11 @@ class KineticPayments:
         configured one).
         """
         who = {STARTED_BY: dict(caller.started_by)} if caller and caller.started_by else {}
-        self.journal.stage(operation.reference, {**details, **who, "entry_id": self.entry.entry_id})
+        self.journal.stage(
+            operation.reference,
+            {**details, **who, "entry_id": self.entry.entry_id},
+            fresh=not operation.caller_reference,
+        )
         # The dashboard shows the transaction now, not at the terminal's next poll.
         async_started(self.hass, self.entry.entry_id, operation.reference)
         task = self.entry.async_create_background_task(
@@ -281,11 +285,9 @@ class KineticPayments:
         if not final:
             return
         async_log_transaction(self.hass, data, self.hass.config.currency, context)
-        try:
-            await self.journal.async_set_details(reference, {ANNOUNCED: True})
-        except KineticError as err:
-            # Announced once more at the next start: better than never.
-            LOGGER.warning("Could not note that %s was announced: %s", reference, err.code)
+        # Written in the background (nobody waits for its commit): lost in a crash, it
+        # is announced once more at the next start, which is better than never.
+        self.journal.set_details_soon(reference, {ANNOUNCED: True})
 
     def _raise_issue(self, record: JournalRecord) -> None:
         ir.async_create_issue(

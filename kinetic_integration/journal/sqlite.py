@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from ..errors import KineticInputError, UnresolvedTransactionError
 from ..models.common import TransactionResult
+from .group_commit import GroupCommitter, immediate
 from .queries import JournalQueries
 from .record import JournalClaimError, JournalError, JournalRecord, JournalState, now
 from .schema import (
@@ -47,10 +48,11 @@ class SqliteJournal(JournalQueries):
     Every blocking call runs in a worker thread, so the event loop never blocks on disk.
     By default each call opens its own short-lived connection, so separate processes
     (two CLI runs) see each other's records. With ``wal`` (a long-running process: Home
-    Assistant) one connection stays open in WAL mode: a change appends only its own
-    pages to the write-ahead log. Either way a commit is fsynced (``synchronous=FULL``)
-    before the call returns, and ``begin`` runs in an IMMEDIATE transaction, so two runs
-    cannot both start a transaction on the same terminal.
+    Assistant) one connection stays open in WAL mode, served by one thread that commits
+    the calls queued meanwhile together (:mod:`.group_commit`): a change appends only
+    its own pages to the write-ahead log. Either way a change is committed and fsynced
+    (``synchronous=FULL``) before its call returns, and ``begin`` runs in an IMMEDIATE
+    transaction, so two runs cannot both start a transaction on the same terminal.
 
     ``flags``: keys of the details whose ``false`` the caller looks records up by
     (:meth:`load`); each gets a partial index, so finding them never reads the rest.
@@ -76,7 +78,8 @@ class SqliteJournal(JournalQueries):
         self.flags = tuple(flags)
         self.lookups = tuple(lookups)
         self._open: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._committer = GroupCommitter(self._opened) if wal else None
 
     def _new_connection(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,13 @@ class SqliteJournal(JournalQueries):
             raise
         return connection
 
+    def _opened(self) -> sqlite3.Connection:
+        """Return the connection kept open (``wal``), opening it if needed."""
+        with self._lock:
+            if self._open is None:
+                self._open = self._new_connection()
+            return self._open
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         if not self.wal:
@@ -116,22 +126,14 @@ class SqliteJournal(JournalQueries):
             finally:
                 connection.close()
             return
-        with self._lock:
-            if self._open is None:
-                self._open = self._new_connection()
-            yield self._open
+        with self._lock:  # one call at a time on the open connection
+            yield self._opened()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """Run in an IMMEDIATE transaction: no other writer between our read and our write."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._connect() as db, immediate(db):
+            yield db
 
     def _close(self) -> None:
         with self._lock:
@@ -262,9 +264,15 @@ class SqliteJournal(JournalQueries):
             )
             return db.total_changes - before
 
-    async def _call(self, func: Callable[..., _T], *args: Any) -> _T:
-        """Run one blocking call in a worker thread; disk trouble becomes JournalError."""
+    async def _call(self, func: Callable[..., _T], *args: Any, alone: bool = False) -> _T:
+        """Run one blocking call in a worker thread; disk trouble becomes JournalError.
+
+        With ``wal``, in the group-commit thread (``alone``: outside its transactions).
+        """
         try:
+            if self._committer is not None:
+                result: _T = await self._committer.run(func, *args, alone=alone)
+                return result
             return await asyncio.to_thread(func, *args)
         except (sqlite3.Error, OSError) as err:
             raise JournalError(
@@ -356,4 +364,6 @@ class SqliteJournal(JournalQueries):
 
     async def close(self) -> None:
         """Close the connection kept open (``wal``); the next call opens it again."""
-        await self._call(self._close)
+        await self._call(self._close, alone=True)
+        if self._committer is not None:
+            self._committer.stop()

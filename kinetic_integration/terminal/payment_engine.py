@@ -126,6 +126,7 @@ class PaymentEngineTerminal(Terminal):
         self._progress = PayRequestProgress()
         self._near = NearResults(self.result_near)
         self._status_seen = False
+        self._last_status: TerminalStatus | None = None
 
     @property
     def poll_interval(self) -> float:
@@ -360,8 +361,12 @@ class PaymentEngineTerminal(Terminal):
 
         A status poll yields to running sales for the key's budget, except the first one
         of this terminal: until it answers nothing is known (Home Assistant cannot even
-        set the terminal up), so it waits in line with the sales.
+        set the terminal up), so it waits in line with the sales. While a sale of ours
+        is polled, its progress answers without a request (see PayRequestProgress).
         """
+        known = self._progress.status(self._last_status, self.min_status_interval)
+        if known is not None:
+            return known
         priority = Priority.BACKGROUND if self._status_seen else Priority.SALE
         if self.config.device_key:
             device = await self.client.device(self.config.device_key, priority=priority)
@@ -374,13 +379,14 @@ class PaymentEngineTerminal(Terminal):
         status = (device.status or "").strip()
         # A request of ours is open: its progress is what the device shows.
         progress = self._progress.current
-        return TerminalStatus(
+        self._last_status = TerminalStatus(
             kind=self.kind,
             online=device.is_online,
             busy=progress is not None or any(word in status.lower() for word in _BUSY_WORDS),
             screen=progress or status or None,
             name=device.name,
         )
+        return self._last_status
 
     async def cancel(self, request_key: str) -> None:
         """Cancel a pay request that has not completed (DELETE)."""

@@ -202,3 +202,19 @@ def test_caption_leaves_the_last_line_visible() -> None:
         inked = [y for y in range(height) if gray.crop((0, y, width, y + 1)).getextrema()[0] < 128]
     # The caption of a picture card is about 48 px tall at this width.
     assert height - 1 - max(inked) >= 64
+
+
+async def test_receipt_is_drawn_when_first_asked_for_then_kept(
+    hass: HomeAssistant, go_entry: MockConfigEntry
+) -> None:
+    """A sale draws nothing (Pillow's CPU, for a picture maybe never seen); asking does, once."""
+    await setup_entry(hass, go_entry)
+    await sale(hass, go_entry, amount="12.00")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    entity = receipt_entity(hass, GO_IMAGE)
+    assert entity.receipt_lines
+    assert entity.image_last_updated is not None
+    assert entity._image is None  # not drawn yet
+    first = await entity.async_image()
+    assert first.startswith(PNG_SIGNATURE)
+    assert await entity.async_image() is first  # drawn once, then served as it is

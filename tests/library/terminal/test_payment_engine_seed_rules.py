@@ -291,3 +291,38 @@ async def test_status_shows_the_running_requests_progress(
         assert txn.result is TransactionResult.APPROVED
         done = await terminal.status()
         assert (done.busy, done.screen) == (False, "online")
+
+
+async def test_status_during_our_polled_sale_sends_nothing(
+    session: aiohttp.ClientSession,
+) -> None:
+    """While our sale is polled its progress is the status: no request of the key's 45."""
+    sim = PaymentEngineSimulator(host="127.0.0.66", port=0, customer_delay=0)
+    async with sim:
+        terminal = _terminal(sim, session)
+
+        def counted() -> int:  # every request so far (all within the limit's window)
+            return sum(sim.rate_limiter.most_in_window.values())
+
+        polled = asyncio.Event()
+        terminal.on_progress = lambda _operation, txn: (
+            polled.set() if txn.status == "waiting for card dip" else None
+        )
+        await terminal.status()
+        sale = asyncio.create_task(terminal.sale("3.00", timeout=10))
+        async with asyncio.timeout(5):  # the sale's first check of its request
+            await polled.wait()
+        before = counted()
+        waiting = await terminal.status()
+        assert (waiting.busy, waiting.screen, waiting.online) == (
+            True,
+            "waiting for card dip",
+            True,
+        )
+        assert counted() == before
+        await sim.customer("tap")
+        assert (await sale).result is TransactionResult.APPROVED
+        ended = counted()
+        done = await terminal.status()  # no request of ours open: the device is asked
+        assert (done.busy, done.screen) == (False, "online")
+        assert counted() == ended + 1
