@@ -5,25 +5,37 @@ a small dict (the shared contract of the integration):
 
 - ``{"type": "user", "user_id": ..., "name": ...}``: a Home Assistant user called;
 - ``{"type": "automation" | "script", "entity_id": ..., "name": ..., "context_id": ...}``:
-  a call without a user whose context an automation or script started;
-- ``{"type": "terminal"}``: seen on the terminal, not started by us;
+  a call without a user whose context an automation or script started; an automation a
+  user ran by hand (``automation.trigger``) adds ``"user_id"`` and ``"user_name"``;
+- ``{"type": "terminal"}``: a transaction of the terminal's own list (``get_transactions``)
+  that no journal record of ours started;
 - ``{"type": "unknown", "context_id": ...}``: no user, and no origin we know of.
 
 :func:`started_by_text` is the one plain-words form ("anna", "automation Close the day",
-"the terminal", "unknown"). Which automation or script a context belongs to is learnt
-from Home Assistant's own ``automation_triggered`` and ``script_started`` events: a small
-bounded map from context id to origin, filled as they fire.
+"automation Close the day (run by anna)", "the terminal", "unknown"). Which automation
+or script a context belongs to is learnt from Home Assistant's own
+``automation_triggered`` and ``script_started`` events, and who ran an automation by hand
+from its ``call_service`` event of ``automation.trigger``: maps from context id to origin,
+filled as they fire and forgotten by age (a run that waits hours in a ``delay`` is still
+known when it calls), with a bound on their size as a safety net.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.auth.models import User
-from homeassistant.const import ATTR_ENTITY_ID, ATTR_NAME
+from homeassistant.const import (
+    ATTR_DOMAIN,
+    ATTR_ENTITY_ID,
+    ATTR_NAME,
+    ATTR_SERVICE,
+    EVENT_CALL_SERVICE,
+)
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
@@ -37,9 +49,14 @@ STARTED_BY_TEXT = "started_by_text"
 # automation or script integration would make it a dependency of ours.
 EVENT_AUTOMATION_TRIGGERED = "automation_triggered"
 EVENT_SCRIPT_STARTED = "script_started"
-#: How many recent automation and script runs are remembered (a run's actions call us
-#: within moments of its start; the oldest are forgotten first).
-ORIGINS_KEPT = 512
+#: The origins of a call without a user that are automations or scripts.
+AUTOMATION_ORIGINS = frozenset({"automation", "script"})
+#: How long a run is remembered after it started (seconds): a run may wait in a
+#: ``delay`` or ``wait_for_trigger`` for hours before it calls us.
+ORIGINS_MAX_AGE = 24 * 60 * 60.0
+#: The most runs remembered at once, a safety net only (the oldest go first): a day of
+#: an automation every ten seconds; a few megabytes at most.
+ORIGINS_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,12 +68,39 @@ class Caller:
 
 
 class Origins:
-    """Which automation or script started each recent context (bounded, oldest out)."""
+    """Which automation or script started each recent context (forgotten by age)."""
 
-    def __init__(self, size: int = ORIGINS_KEPT) -> None:
-        """Start empty."""
+    def __init__(
+        self,
+        *,
+        max_age: float = ORIGINS_MAX_AGE,
+        size: int = ORIGINS_KEPT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Start empty; ``clock`` (seconds) is replaceable for tests."""
+        self._max_age = max_age
         self._size = size
-        self._by_context: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._clock = clock
+        self._by_context: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+        # Context ids of users' calls of automation.trigger, and whose they were.
+        self._run_by: OrderedDict[str, tuple[float, str]] = OrderedDict()
+
+    def _forget_old(self, remembered: OrderedDict[str, Any], now: float) -> None:
+        # Noted in time order: the oldest are first.
+        while remembered:
+            noted_at = next(iter(remembered.values()))[0]
+            if now - noted_at <= self._max_age and len(remembered) <= self._size:
+                return
+            remembered.popitem(last=False)
+
+    @callback
+    def async_note_run_by_hand(self, context: Context) -> None:
+        """Remember the user of a call of ``automation.trigger`` (its run's parent)."""
+        if context.user_id is None:
+            return
+        now = self._clock()
+        self._run_by[context.id] = (now, context.user_id)
+        self._forget_old(self._run_by, now)
 
     @callback
     def async_note(self, kind: str, event: Event[Mapping[str, Any]]) -> None:
@@ -68,19 +112,26 @@ class Origins:
         context_id = event.context.id
         if context_id in self._by_context:
             return
-        self._by_context[context_id] = {
+        origin = {
             "type": kind,
             "entity_id": str(event.data.get(ATTR_ENTITY_ID) or ""),
             "name": str(event.data.get(ATTR_NAME) or event.data.get(ATTR_ENTITY_ID) or kind),
         }
-        while len(self._by_context) > self._size:
-            self._by_context.popitem(last=False)
+        # automation.trigger runs the automation in a context whose parent is the call's.
+        parent = event.context.parent_id
+        if parent is not None and (run_by := self._run_by.get(parent)) is not None:
+            origin["user_id"] = run_by[1]
+        now = self._clock()
+        self._by_context[context_id] = (now, origin)
+        self._forget_old(self._by_context, now)
 
     def find(self, context: Context) -> dict[str, str] | None:
         """Return the origin of a context, or of the context it was started from."""
+        now = self._clock()
         for context_id in (context.id, context.parent_id):
-            if context_id is not None and context_id in self._by_context:
-                return dict(self._by_context[context_id])
+            found = self._by_context.get(context_id) if context_id is not None else None
+            if found is not None and now - found[0] <= self._max_age:
+                return dict(found[1])
         return None
 
 
@@ -101,8 +152,17 @@ def async_setup_origins(hass: HomeAssistant) -> None:
     def _script(event: Event[Mapping[str, Any]]) -> None:
         origins.async_note("script", event)
 
+    @callback
+    def _is_trigger(data: Mapping[str, Any]) -> bool:
+        return data.get(ATTR_DOMAIN) == "automation" and data.get(ATTR_SERVICE) == "trigger"
+
+    @callback
+    def _run_by_hand(event: Event[Mapping[str, Any]]) -> None:
+        origins.async_note_run_by_hand(event.context)
+
     hass.bus.async_listen(EVENT_AUTOMATION_TRIGGERED, _automation)
     hass.bus.async_listen(EVENT_SCRIPT_STARTED, _script)
+    hass.bus.async_listen(EVENT_CALL_SERVICE, _run_by_hand, event_filter=_is_trigger)
 
 
 def user_started_by(user: User) -> dict[str, str]:
@@ -123,6 +183,9 @@ async def async_started_by(hass: HomeAssistant, context: Context | None) -> dict
     origin = origins.find(context) if origins is not None else None
     if origin is None:
         return {"type": "unknown", "context_id": context.id}
+    if run_by := origin.get("user_id"):
+        user = await hass.auth.async_get_user(run_by)
+        origin["user_name"] = (user.name if user is not None else None) or run_by
     return {**origin, "context_id": context.id}
 
 
@@ -139,8 +202,9 @@ def started_by_text(started_by: Mapping[str, Any] | None) -> str:
     name = started_by.get("name")
     if kind == "user" and name:
         return str(name)
-    if kind in ("automation", "script") and name:
-        return f"{kind} {name}"
+    if kind in AUTOMATION_ORIGINS and name:
+        run_by = started_by.get("user_name") or started_by.get("user_id")
+        return f"{kind} {name} (run by {run_by})" if run_by else f"{kind} {name}"
     if kind == "terminal":
         return "the terminal"
     return "unknown"

@@ -18,6 +18,7 @@ from .const import DOMAIN
 from .coordinator import KineticCoordinator
 from .data import KineticConfigEntry
 from .entity import KineticEntity
+from .logbook_entry import async_log_offline_sent
 from .payments import KineticPayments
 
 # Each press is one call; the terminal serialises them anyway.
@@ -34,8 +35,9 @@ class KineticButtonEntityDescription(ButtonEntityDescription):
     privilege: Privilege | None = None
 
 
-async def _send_offline(payments: KineticPayments, _caller: Caller) -> None:
+async def _send_offline(payments: KineticPayments, caller: Caller) -> None:
     await payments.terminal.send_offline()
+    async_log_offline_sent(payments.hass, payments.entry, caller)
 
 
 async def _reconcile(payments: KineticPayments, caller: Caller) -> None:

@@ -1,8 +1,8 @@
-"""What the end-of-day export reads: its fields, its range, who may ask, the journal.
+"""What the end-of-day export reads: its fields, its range, the journal.
 
 The action and the CSV download share all of it: the same fields (start and end as
-dates or times in Home Assistant's time zone, terminals, types, results), the same
-check that the caller is an administrator, the same rows and totals.
+dates or times in Home Assistant's time zone, terminals, types, results), the same rows
+and totals. Who may ask is authorization.py's.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.auth.models import User
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -29,7 +28,7 @@ from kinetic_integration import (
     TransactionType,
 )
 
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
 from .export_rows import export_row, export_totals, record_total
 from .journal import HomeAssistantJournal
@@ -62,37 +61,6 @@ EXPORT_SCHEMA = vol.Schema(
         ),
     }
 )
-
-
-def export_refused() -> ActionRefused:
-    """Return the translated refusal of a user who is not an administrator.
-
-    ``ActionRefused`` as for every other privileged action (authorization.py says why
-    not Home Assistant's untranslated ``Unauthorized``).
-    """
-    return ActionRefused(translation_key="export_not_admin")
-
-
-def is_allowed_to_export(user: User | None) -> bool:
-    """Whether a caller may read the export: administrators, and calls without a user.
-
-    A call without a user is an automation or a script: the export only reads.
-    """
-    return user is None or user.is_admin
-
-
-async def async_require_admin(hass: HomeAssistant, context: Context) -> None:
-    """Refuse the export to a user who is not an administrator (and log the attempt)."""
-    if context.user_id is None:
-        return
-    user = await hass.auth.async_get_user(context.user_id)
-    if user is not None and is_allowed_to_export(user):
-        return
-    LOGGER.warning(
-        "Refused the transaction export to %s: not an administrator",
-        user.name if user is not None else f"unknown user {context.user_id}",
-    )
-    raise export_refused()
 
 
 def _start_of(value: date | datetime) -> datetime:

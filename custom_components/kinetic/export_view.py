@@ -4,7 +4,7 @@
 (every parameter optional, as the action's fields; ``device_id``, ``type`` and
 ``result`` may repeat). Home Assistant's authentication is required (a bearer token, or
 a signed path from the frontend): without it 401, for a user who is not an
-administrator 403.
+administrator (or a request that carries no user) 403 (authorization.py's policy).
 
 The file, UTF-8 with a byte-order mark so that spreadsheets read "£" right, holds two
 tables one under the other, separated by an empty line:
@@ -36,6 +36,7 @@ from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
+from .authorization import Privilege, export_refused, may_export
 from .const import DOMAIN, LOGGER
 from .export_query import (
     ATTR_END,
@@ -44,8 +45,6 @@ from .export_query import (
     ATTR_TYPE,
     EXPORT_SCHEMA,
     async_export,
-    export_refused,
-    is_allowed_to_export,
 )
 from .export_rows import COLUMNS, TOTAL_FIGURES
 
@@ -129,9 +128,13 @@ class KineticExportView(HomeAssistantView):
     async def get(self, request: web.Request) -> web.StreamResponse:
         """Answer with the CSV file (403 for a user who is not an administrator)."""
         hass: HomeAssistant = request.app[KEY_HASS]
-        user = request[KEY_HASS_USER]
-        if not is_allowed_to_export(user):
-            LOGGER.warning("Refused the transaction CSV to %s: not an administrator", user.name)
+        user = request.get(KEY_HASS_USER)
+        if not may_export(user):
+            LOGGER.warning(
+                "Refused %s (the CSV download) on every terminal: %s is not an administrator",
+                Privilege.EXPORT,
+                (user.name or user.id) if user is not None else "a request without a user",
+            )
             return self.json_message(str(export_refused()), HTTPStatus.FORBIDDEN, "unauthorized")
         query: dict[str, Any] = {
             key: request.query.getall(key) if key in _REPEATED else request.query[key]

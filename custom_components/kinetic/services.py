@@ -33,11 +33,12 @@ from kinetic_integration import (
 
 from . import refund_rules
 from .action_errors import call_error, input_error
-from .audit import Caller, async_caller
+from .audit import Caller, async_caller, started_by_text
 from .authorization import Privilege, async_require_privilege
 from .card_wait import card_wait
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
+from .logbook_entry import async_log_action, async_log_offline_sent
 from .outcome import record_response, transaction_response
 from .pay_request_fields import ATTR_TIMEOUT, pay_request_extra
 from .payments import KineticPayments
@@ -274,20 +275,30 @@ async def _async_print_receipt(call: ServiceCall) -> ServiceResponse:
 
 async def _async_send_offline(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
-    await async_require_privilege(call, payments, Privilege.SEND_OFFLINE)
+    caller = await async_require_privilege(call, payments, Privilege.SEND_OFFLINE)
     await _async_terminal_call(
         payments, Capability.OFFLINE_TRANSACTIONS, payments.terminal.send_offline
     )
+    async_log_offline_sent(call.hass, payments.entry, caller)
 
 
 async def _async_cancel(call: ServiceCall) -> None:
     payments = _payments(call.hass, call.data[ATTR_DEVICE_ID])
-    await async_require_privilege(call, payments, Privilege.CANCEL)
+    caller = await async_require_privilege(call, payments, Privilege.CANCEL)
     reference = call.data[ATTR_REFERENCE]
     record = await payments.journal.get(reference)
     # The journal knows the pay request's key; a key itself is taken as given.
     key = record.terminal_id if record is not None and record.terminal_id else reference
     await _async_terminal_call(payments, Capability.CANCEL, lambda: payments.terminal.cancel(key))
+    # No transaction of ours records a cancel: the log and the logbook say who asked.
+    async_log_action(
+        call.hass,
+        payments.entry,
+        name=reference,
+        done=f"cancel asked on {payments.entry.title}",
+        who=started_by_text(caller.started_by),
+        context=call.context,
+    )
 
 
 def _check_unresolved(payments: KineticPayments, operation: Operation) -> None:

@@ -1,13 +1,15 @@
 """The actions that read what a terminal itself keeps: its transactions and receipts.
 
 ``get_transactions`` lists the terminal's own transaction database (sales started on the
-terminal included, which no journal of ours knows), filtered; ``get_receipt`` returns a
-receipt's lines and the terminal's printer instructions without printing anything.
-Both only read, and answer with a response only.
+terminal included, which no journal of ours knows), filtered, each with who started it:
+the journal's ``started_by`` for what we started, ``{"type": "terminal"}`` for the rest;
+``get_receipt`` returns a receipt's lines and the terminal's printer instructions without
+printing anything. Both only read, and answer with a response only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -19,6 +21,7 @@ from homeassistant.util import dt as dt_util
 
 from kinetic_integration import (
     Capability,
+    JournalError,
     ReceiptCopy,
     Transaction,
     TransactionFilter,
@@ -28,8 +31,10 @@ from kinetic_integration import (
     redact_card_numbers,
 )
 
-from .const import DOMAIN
+from .audit import STARTED_BY, Caller, started_by_fields
+from .const import DOMAIN, LOGGER
 from .outcome import as_text
+from .payments import KineticPayments
 from .receipt_reference import receipt_reference
 from .service_schemas import (
     ATTR_COPY,
@@ -75,7 +80,13 @@ GET_RECEIPT_SCHEMA = DEVICE_SCHEMA.extend(
 )
 
 
-def history_row(txn: Transaction) -> dict[str, Any]:
+#: Who started a transaction of the terminal's list that no journal record of ours began.
+ON_THE_TERMINAL = {"type": "terminal"}
+#: ... and of one whose journal could not be read.
+NOT_KNOWN = {"type": "unknown", "context_id": ""}
+
+
+def history_row(txn: Transaction, started_by: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return one transaction of the terminal's list (amounts and times as exact text)."""
     return {
         "reference": txn.reference,
@@ -86,7 +97,30 @@ def history_row(txn: Transaction) -> dict[str, Any]:
         "is_reversed": txn.is_reversed,
         "started_at": as_text(txn.started_at),
         "ended_at": as_text(txn.ended_at),
+        **started_by_fields(Caller(started_by=started_by)),
     }
+
+
+async def _async_started_by(
+    payments: KineticPayments, found: list[Transaction]
+) -> dict[str, Mapping[str, Any]]:
+    """Return who started each listed transaction, by its reference (one journal read)."""
+    references = {txn.reference for txn in found}
+    if not references:
+        return {}
+    try:
+        ours = await payments.journal.database.records(references)
+    except JournalError as err:
+        LOGGER.warning("Could not read who started the transactions: %s", err.code)
+        return dict.fromkeys(references, NOT_KNOWN)
+    identity = payments.terminal.identity
+    started_by: dict[str, Mapping[str, Any]] = dict.fromkeys(references, ON_THE_TERMINAL)
+    for record, details in ours:
+        # The same reference on another terminal is not this one's.
+        if record.terminal == identity:
+            who = details.get(STARTED_BY)
+            started_by[record.reference] = who if isinstance(who, Mapping) else NOT_KNOWN
+    return started_by
 
 
 async def _async_get_transactions(call: ServiceCall) -> ServiceResponse:
@@ -104,7 +138,8 @@ async def _async_get_transactions(call: ServiceCall) -> ServiceResponse:
         return await payments.terminal.transactions(where)
 
     found = await _async_terminal_call(payments, Capability.TRANSACTION_HISTORY, _list)
-    return {"transactions": [history_row(txn) for txn in found]}
+    started_by = await _async_started_by(payments, found)
+    return {"transactions": [history_row(txn, started_by[txn.reference]) for txn in found]}
 
 
 def _redacted(instruction: dict[str, Any]) -> dict[str, Any]:

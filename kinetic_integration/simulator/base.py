@@ -96,7 +96,7 @@ class BaseSimulator(SimulatorKnobs):
             return
         app = web.Application(
             middlewares=[
-                control_access_middleware(lambda: self.allow_remote_control),
+                control_access_middleware(lambda: self.allow_remote_control, self._host),
                 self._count_middleware,
                 self._cable_middleware,
                 *self._extra_middlewares(),

@@ -140,6 +140,83 @@ async def test_an_automations_sale_records_the_automation(
     assert entry.context.id == run.context.id
 
 
+def _close_the_day(hass: HomeAssistant, entry: MockConfigEntry, *before: Any) -> dict[str, Any]:
+    """An automation "Close the day" that sells 7.00 (after ``before``'s steps)."""
+    return {
+        "automation": {
+            "alias": "Close the day",
+            "triggers": [{"trigger": "event", "event_type": "test_close_the_day"}],
+            "actions": [
+                *before,
+                {
+                    "action": "kinetic.start_sale",
+                    "data": {"device_id": device_id(hass, entry), "amount": "7.00"},
+                },
+            ],
+        }
+    }
+
+
+async def test_a_long_running_automation_is_still_known(
+    hass: HomeAssistant, go_entry: MockConfigEntry
+) -> None:
+    """A run that waits while hundreds of other runs start is still named when it sells."""
+    await setup_entry(hass, go_entry)
+    wait = {"wait_for_trigger": [{"trigger": "event", "event_type": "test_go_on"}]}
+    assert await async_setup_component(hass, "automation", _close_the_day(hass, go_entry, wait))
+    events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
+    hass.bus.async_fire("test_close_the_day")
+    # The run waits (block_till_done would wait with it): until its wait has begun.
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if "test_go_on" in hass.bus.async_listeners():
+            break
+    # Other automations' runs meanwhile (Home Assistant's own event, as each run fires it).
+    for number in range(600):
+        hass.bus.async_fire(
+            EVENT_AUTOMATION_TRIGGERED,
+            {"name": f"Light {number}", "entity_id": f"automation.light_{number}"},
+            context=Context(),
+        )
+    hass.bus.async_fire("test_go_on")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [event] = events
+    assert event.data["started_by"]["type"] == "automation"
+    assert event.data["started_by_text"] == "automation Close the day"
+
+
+async def test_an_automation_run_by_hand_names_the_user_too(
+    hass: HomeAssistant, go_entry: MockConfigEntry
+) -> None:
+    """automation.trigger by anna: the automation, and who ran it."""
+    await setup_entry(hass, go_entry)
+    assert await async_setup_component(hass, "automation", _close_the_day(hass, go_entry))
+    events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
+    logbook = async_capture_events(hass, EVENT_LOGBOOK_ENTRY)
+    context = await staff_context(hass)
+    await hass.services.async_call(
+        "automation",
+        "trigger",
+        {"entity_id": "automation.close_the_day"},
+        blocking=True,
+        context=context,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [event] = events
+    started_by = event.data["started_by"]
+    assert started_by["type"] == "automation"
+    assert started_by["entity_id"] == "automation.close_the_day"
+    assert (started_by["user_id"], started_by["user_name"]) == (context.user_id, "anna")
+    assert event.data["started_by_text"] == "automation Close the day (run by anna)"
+    assert journal(hass).details(event.data["reference"])["started_by"] == started_by
+    [entry] = logbook
+    assert entry.data["message"].endswith("started by automation Close the day (run by anna)")
+    # Run by its trigger (no user behind it): the automation alone.
+    hass.bus.async_fire("test_close_the_day")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "user_id" not in events[-1].data["started_by"]
+
+
 async def test_a_scripts_refund_records_the_script(
     hass: HomeAssistant, go_entry: MockConfigEntry
 ) -> None:
@@ -232,6 +309,8 @@ def test_started_by_in_plain_words() -> None:
     assert started_by_text({"type": "user", "user_id": "u", "name": "anna"}) == "anna"
     automation = {"type": "automation", "entity_id": "automation.x", "name": "Close the day"}
     assert started_by_text(automation) == "automation Close the day"
+    by_hand = {**automation, "user_id": "u", "user_name": "anna"}
+    assert started_by_text(by_hand) == "automation Close the day (run by anna)"
     assert started_by_text({"type": "script", "name": "Give back"}) == "script Give back"
     assert started_by_text({"type": "terminal"}) == "the terminal"
     assert started_by_text({"type": "unknown", "context_id": "c"}) == "unknown"
@@ -251,27 +330,42 @@ def test_recorded_caller_rebuilds_the_context() -> None:
     assert recorded_caller({}).started_by is None
 
 
-def test_origins_are_bounded_and_keep_the_first() -> None:
-    """The oldest runs are forgotten; a script in an automation's run stays the automation's."""
-    origins = Origins(size=2)
-    first, second, third = Context(), Context(), Context()
-    for context, name in ((first, "a"), (second, "b"), (third, "c")):
-        origins.async_note(
-            "automation",
-            Event(
-                EVENT_AUTOMATION_TRIGGERED,
-                {"name": name, "entity_id": f"automation.{name}"},
-                context=context,
-            ),
-        )
-    origins.async_note("script", Event("script_started", {"name": "s"}, context=third))
-    assert origins.find(first) is None
-    found = origins.find(third)
+def _run(origins: Origins, name: str, context: Context | None = None) -> Context:
+    """Note an automation run (Home Assistant's own event) and return its context."""
+    context = context or Context()
+    origins.async_note(
+        "automation",
+        Event(
+            EVENT_AUTOMATION_TRIGGERED,
+            {"name": name, "entity_id": f"automation.{name}"},
+            context=context,
+        ),
+    )
+    return context
+
+
+def test_origins_are_forgotten_by_age_and_keep_the_first() -> None:
+    """A day's runs are kept however many; older ones go; a script keeps its automation."""
+    now = [0.0]
+    origins = Origins(clock=lambda: now[0])
+    first = _run(origins, "a")
+    for number in range(2000):
+        _run(origins, f"other{number}")
+    now[0] = 23 * 3600.0
+    found = origins.find(first)
     assert found is not None
-    assert (found["type"], found["name"]) == ("automation", "c")
-    child = origins.find(Context(parent_id=second.id))
-    assert child is not None
-    assert child["entity_id"] == "automation.b"
+    assert found["name"] == "a"
+    origins.async_note("script", Event("script_started", {"name": "s"}, context=first))
+    found = origins.find(Context(parent_id=first.id))
+    assert found is not None
+    assert (found["type"], found["entity_id"]) == ("automation", "automation.a")
+    now[0] = 24 * 3600.0 + 1
+    assert origins.find(first) is None
+    # The bound on their number is a safety net only: the oldest go first.
+    small = Origins(size=2)
+    oldest, second, _third = (_run(small, name) for name in "abc")
+    assert small.find(oldest) is None
+    assert small.find(second) is not None
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,17 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    CLIENT_ID,
+    MockConfigEntry,
+    async_capture_events,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kinetic import payments as payments_module
 from custom_components.kinetic.authorization import CONF_ALLOW_AUTOMATIONS, CONF_MANAGERS
 from custom_components.kinetic.const import DOMAIN
+from custom_components.kinetic.payments import EVENT_TRANSACTION_COMPLETED
 from kinetic_integration.journal import JournalState
 from kinetic_integration.simulator import (
     DeviceServiceSimulator,
@@ -248,28 +253,90 @@ async def test_a_deleted_user_is_refused(
     assert go_sim.money_requests() == 0
 
 
+async def _give_back_script(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up a script "Give back" that refunds 4.00 on the entry's terminal."""
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "give_back": {
+                    "alias": "Give back",
+                    "sequence": [
+                        {
+                            "action": "kinetic.refund",
+                            "data": {"device_id": device_id(hass, entry), "amount": "4.00"},
+                        }
+                    ],
+                }
+            }
+        },
+    )
+
+
 async def test_calls_without_a_user_need_the_option(
     hass: HomeAssistant,
     go_entry: MockConfigEntry,
     go_sim: KineticGoSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """An automation's refund is refused by default, and allowed by allow_automations."""
+    """A script's refund is refused by default, and allowed by allow_automations."""
     await setup_entry(hass, go_entry)
+    await _give_back_script(hass, go_entry)
     caplog.clear()
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, go_entry, "refund", None, amount="4.00")
+        await hass.services.async_call("script", "give_back", blocking=True)
     assert err.value.translation_key == "automation_not_allowed"
     assert str(err.value) == NO_AUTOMATIONS.format(action="refund")
-    _refusal_logged(caplog, "refund", "unknown", go_entry.title)
+    _refusal_logged(caplog, "refund", "script Give back", go_entry.title)
     assert go_sim.money_requests() == 0
     _nothing_journaled(hass)
     hass.config_entries.async_update_entry(go_entry, options={CONF_ALLOW_AUTOMATIONS: True})
     await hass.async_block_till_done()
-    answer = await _call(hass, go_entry, "refund", None, amount="4.00")
-    assert answer["result"] == "approved"
-    assert answer["started_by"]["type"] == "unknown"
+    events = async_capture_events(hass, EVENT_TRANSACTION_COMPLETED)
+    await hass.services.async_call("script", "give_back", blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [event] = events
+    assert event.data["result"] == "approved"
+    assert event.data["started_by"]["type"] == "script"
     assert go_sim.money_requests() == 1
+
+
+@pytest.mark.parametrize("context", [None, Context(), Context(parent_id="homekit-context")])
+async def test_a_call_from_no_automation_is_refused_even_with_the_option(
+    hass: HomeAssistant,
+    go_entry: MockConfigEntry,
+    go_sim: KineticGoSimulator,
+    caplog: pytest.LogCaptureFixture,
+    context: Context | None,
+) -> None:
+    """No user and no automation or script (HomeKit, another integration): refused."""
+    hass.config_entries.async_update_entry(go_entry, options={CONF_ALLOW_AUTOMATIONS: True})
+    await setup_entry(hass, go_entry)
+    caplog.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, go_entry, "refund", context, amount="4.00")
+    assert err.value.translation_key == "origin_not_automation"
+    assert str(err.value) == (
+        "This call (refund) has no user and comes from no automation or script (another"
+        " integration, HomeKit or an unknown source); the terminal's options allow only"
+        " automations and scripts, so nothing was sent"
+    )
+    _refusal_logged(caplog, "refund", "unknown", go_entry.title)
+    assert go_sim.money_requests() == 0
+    _nothing_journaled(hass)
+    # The buttons likewise.
+    button = er.async_get(hass).async_get_entity_id(
+        "button", DOMAIN, f"{go_entry.unique_id}_reconcile"
+    )
+    assert button is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "button", "press", {ATTR_ENTITY_ID: button}, blocking=True, context=context
+        )
+    assert err.value.translation_key == "origin_not_automation"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert go_sim.ledger == []
 
 
 async def test_sales_stay_open_to_everyone(

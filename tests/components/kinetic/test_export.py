@@ -17,10 +17,15 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.http import KEY_HASS
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -32,7 +37,7 @@ from custom_components.kinetic.export_rows import (
     export_row,
     export_totals,
 )
-from custom_components.kinetic.export_view import EXPORT_URL, export_csv
+from custom_components.kinetic.export_view import EXPORT_URL, KineticExportView, export_csv
 from kinetic_integration import JournalRecord, JournalState, TransactionResult, TransactionType
 from kinetic_integration.simulator import (
     DeviceServiceSimulator,
@@ -45,6 +50,7 @@ from tests.log_hygiene import find_secrets, register_secret
 from .conftest import EXTRA_HOSTS, PE_PIN, go_data, setup_entry
 from .test_actions import act
 from .test_payments import device_id, journal, sale
+from .users import admin_context
 
 SECOND_SERIAL = "KG2SIM0002"
 #: What an entry keeps that is a credential.
@@ -97,13 +103,14 @@ async def _day(
 async def _export(
     hass: HomeAssistant, context: Context | None = None, **data: Any
 ) -> dict[str, Any]:
+    """Export as an administrator unless another context is given."""
     answer = await hass.services.async_call(
         DOMAIN,
         "export_transactions",
         data,
         blocking=True,
         return_response=True,
-        context=context,
+        context=context or await admin_context(hass),
     )
     assert isinstance(answer, dict)
     return answer
@@ -290,7 +297,60 @@ async def test_only_administrators_may_export(
             await _export(hass, Context(user_id=user_id))
         assert err.value.translation_key == "export_not_admin"
         assert str(err.value) == "Only Home Assistant administrators may export the transactions"
-    assert "Refused the transaction export to" in caplog.text
+    assert "Refused export_transactions on every terminal: no-such-user is not an" in caplog.text
+
+
+async def test_calls_without_a_user_export_only_from_automations_and_scripts(
+    hass: HomeAssistant, go_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A script exports without any option; a call from nowhere known is refused."""
+    await setup_entry(hass, go_entry)
+    await sale(hass, go_entry, amount="9.00")
+    for context in (Context(), Context(parent_id="homekit-context")):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN, "export_transactions", {}, blocking=True, return_response=True,
+                context=context,
+            )  # fmt: skip
+        assert err.value.translation_key == "export_origin_unknown"
+        assert str(err.value) == (
+            "Only Home Assistant administrators, automations and scripts may export the"
+            " transactions; this call has no user and comes from no automation or script"
+        )
+    assert "Refused export_transactions on every terminal: started by unknown" in caplog.text
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "books": {
+                    "alias": "Books",
+                    "sequence": [
+                        {"action": "kinetic.export_transactions", "response_variable": "day"},
+                        {"stop": "done", "response_variable": "day"},
+                    ],
+                }
+            }
+        },
+    )
+    answer = await hass.services.async_call("script", "books", blocking=True, return_response=True)
+    assert answer is not None
+    assert answer["count"] == 1
+
+
+async def test_csv_download_needs_a_user(hass: HomeAssistant, go_entry: MockConfigEntry) -> None:
+    """A request the web server let through without a user gets no file (403)."""
+    await setup_entry(hass, go_entry)
+    await sale(hass, go_entry, amount="9.00")
+    app = web.Application()
+    app[KEY_HASS] = hass
+    request = make_mocked_request("GET", EXPORT_URL, app=app)
+    request[KEY_HASS_USER] = None
+    answer = await KineticExportView().get(request)
+    assert answer.status == HTTPStatus.FORBIDDEN
+    assert isinstance(answer, web.Response)
+    assert answer.text is not None
+    assert "9.00" not in answer.text
 
 
 async def test_csv_download(

@@ -107,7 +107,7 @@ async def test_reboot_keeps_the_database_and_aborts_the_running_sale(
         f"{url}/api/v2/transactions/sale.json", json={"id": "running", "amount": 103}, auth=auth
     )
     kinetic_go_sim.inject("error_500", path="/nothing")
-    assert (await session.post(f"{url}/_sim/reboot")).status == 200
+    assert (await session.post(f"{url}/_sim/reboot", json={})).status == 200
     assert kinetic_go_sim.faults == []
     assert not kinetic_go_sim.device.busy
     current = await session.get(f"{url}/api/v2/transactions/current.json", auth=auth)
