@@ -19,7 +19,8 @@ What the integration reads without waiting (duplicate checks, Sales today, the
 announcements owed) is kept in memory: every unresolved record, every record of today
 (and the last hour), every final record never announced, and the sales today's
 reversals void. Startup reads only those (three indexed queries), never the whole
-retention; records older than each terminal's retention are deleted in the background.
+retention; records older than each terminal's retention are deleted in the background
+(first once Home Assistant has started: its entries have said their retention by then).
 
 A write, once started, finishes even if the transaction's task is cancelled (Home
 Assistant stopping cancels it): each write runs in a task of its own, shielded, and the
@@ -35,9 +36,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
@@ -125,25 +128,47 @@ class HomeAssistantJournal:
             self._hass, self._async_maintain, MAINTENANCE_INTERVAL, name=f"{DOMAIN} journal"
         )
         self._hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
-        self._hass.async_create_background_task(
-            self._async_maintain(dt_util.utcnow()), f"{DOMAIN} journal maintenance"
-        )
+
+        @callback
+        def _started(hass: HomeAssistant) -> None:
+            # Once Home Assistant has started: its entries are set up and have said
+            # their terminals' retention by then.
+            hass.async_create_background_task(
+                self._async_maintain(dt_util.utcnow()), f"{DOMAIN} journal maintenance"
+            )
+
+        async_at_started(self._hass, _started)
 
     def set_retention(self, terminal: str, retention: timedelta) -> None:
         """Keep the final records of ``terminal`` this long (its entry's option)."""
         self._retention[terminal] = retention
 
     async def async_maintain(self) -> int:
-        """Delete records past their retention, trim memory; return how many went."""
+        """Delete records past their retention, trim memory; return how many went.
+
+        A refund or a reversal stays as long as the record it names (the refund limits
+        count them, whichever terminal's retention is shorter). Terminals without a
+        retention of their own (their entry removed) go by the default, but only while
+        every entry is loaded: one not set up (yet) has not said its retention, and its
+        terminal's identity is unknown until it is.
+        """
         now = dt_util.utcnow()
         removed = 0
+        linked = (ORIGINAL_REFERENCE, ORIGINAL_ID)
         for terminal, retention in self._retention.items():
-            removed += await self.database.prune(now - retention, terminal=terminal)
-        removed += await self.database.prune(now - self.retention, keep=tuple(self._retention))
+            removed += await self.database.prune(now - retention, terminal=terminal, linked=linked)
+        if self._every_entry_loaded():
+            removed += await self.database.prune(
+                now - self.retention, keep=tuple(self._retention), linked=linked
+            )
         self._trim(now)
         if removed:
             LOGGER.debug("Deleted %d journal records past their retention", removed)
         return removed
+
+    def _every_entry_loaded(self) -> bool:
+        entries = self._hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        return all(entry.state is ConfigEntryState.LOADED for entry in entries)
 
     async def _async_maintain(self, _now: datetime) -> None:
         try:

@@ -16,7 +16,6 @@ worker thread), which Home Assistant uses too, in its configuration directory.
 
 from __future__ import annotations
 
-from .queries import TERMINAL_NUMBER
 from .record import (
     JournalClaimError,
     JournalError,
@@ -25,7 +24,7 @@ from .record import (
     JournalStore,
 )
 from .runner import JournaledPayments, abandon
-from .schema import Details
+from .schema import TERMINAL_NUMBER, Details
 from .sqlite import SqliteJournal
 
 __all__ = [

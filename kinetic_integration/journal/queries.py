@@ -12,11 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .record import JournalRecord
-from .schema import CREATED_IN_RANGE, Details, detail_value, stored_time
+from .schema import CREATED_IN_RANGE, TERMINAL_NUMBER, Details, detail_value, stored_time
 
 _T = TypeVar("_T")
-#: The details key of the number a terminal shows for a transaction (``find`` reads it).
-TERMINAL_NUMBER = "terminal_number"
 
 
 class JournalQueries:

@@ -13,6 +13,8 @@ from typing import Any
 from ..models.common import TransactionResult, TransactionType
 from .record import JournalRecord, JournalState
 
+#: The details key of the number a terminal shows for a transaction (``find`` reads it).
+TERMINAL_NUMBER = "terminal_number"
 #: Details as stored: a JSON object of the caller's own.
 Details = dict[str, Any]
 
@@ -66,6 +68,25 @@ def detail_value(key: str) -> str:
     if not key.isidentifier():
         raise ValueError(f"Detail keys must be identifiers: {key!r}")
     return f"json_extract(details, '$.{key}')"
+
+
+def names_none_kept(key: str) -> str:
+    """Return the condition of a row of ``intents``: its detail ``key`` names no record.
+
+    Named as ``find`` names them: by reference, or on the same terminal by the
+    terminal's id or number. The prune keeps a refund or a reversal while its original
+    is there.
+    """
+    detail_value(key)  # checks the key
+    value = f"json_extract(intents.details, '$.{key}')"
+    # The key is checked as an identifier (detail_value).
+    named = "SELECT 1 FROM intents AS named"
+    return (
+        f"({value} IS NULL OR NOT EXISTS ({named} "
+        f"WHERE named.reference = {value} OR (named.terminal = intents.terminal AND "
+        f"(named.terminal_id = {value} "
+        f"OR json_extract(named.details, '$.{TERMINAL_NUMBER}') = {value}))))"
+    )
 
 
 def detail_index(key: str) -> str:

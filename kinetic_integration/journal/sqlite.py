@@ -33,6 +33,7 @@ from .schema import (
     UNRESOLVED,
     Details,
     detail_index,
+    names_none_kept,
     stored_time,
     to_details,
     to_record,
@@ -240,7 +241,9 @@ class SqliteJournal(JournalQueries):
         unique = {record.reference: (record, details) for record, details in found}
         return sorted(unique.values(), key=lambda item: item[0].created_at)
 
-    def _prune(self, before: datetime, terminal: str | None, keep: tuple[str, ...]) -> int:
+    def _prune(
+        self, before: datetime, terminal: str | None, keep: tuple[str, ...], linked: tuple[str, ...]
+    ) -> int:
         where = f"NOT {UNRESOLVED} AND updated_at < ?"
         params: list[Any] = [stored_time(before)]
         if terminal is not None:
@@ -249,8 +252,16 @@ class SqliteJournal(JournalQueries):
         if keep:
             where += f" AND terminal NOT IN ({', '.join('?' for _ in keep)})"
             params.extend(keep)
+        for key in linked:
+            where += f" AND {names_none_kept(key)}"
+        removed = 0
         with self._connect() as db:
-            return db.execute(f"DELETE FROM intents WHERE {where}", params).rowcount  # noqa: S608
+            # A record freed by the deletion of the one it named goes in the next round.
+            while deleted := db.execute(f"DELETE FROM intents WHERE {where}", params).rowcount:  # noqa: S608
+                removed += deleted
+                if not linked:
+                    break
+        return removed
 
     def _merge(self, items: list[tuple[JournalRecord, Mapping[str, Any]]]) -> int:
         with self._transaction() as db:
@@ -346,14 +357,23 @@ class SqliteJournal(JournalQueries):
         return await self._call(self._load, created_since, flag)
 
     async def prune(
-        self, before: datetime, *, terminal: str | None = None, keep: Collection[str] = ()
+        self,
+        before: datetime,
+        *,
+        terminal: str | None = None,
+        keep: Collection[str] = (),
+        linked: Collection[str] = (),
     ) -> int:
         """Delete resolved records last changed before ``before``; return how many.
 
         Only those of ``terminal`` if given; never those of the terminals in ``keep``.
-        Unresolved records are never deleted.
+        Unresolved records are never deleted, nor a record whose detail in ``linked``
+        names a record still kept (a refund of a sale, a reversal of a transaction: who
+        counts what was returned needs them as long as the original is there); named
+        as :meth:`find` does, by reference or, on the same terminal, the terminal's id
+        or number.
         """
-        return await self._call(self._prune, before, terminal, tuple(keep))
+        return await self._call(self._prune, before, terminal, tuple(keep), tuple(linked))
 
     async def merge(self, items: Iterable[tuple[JournalRecord, Mapping[str, Any]]]) -> int:
         """Write records from elsewhere (a migration) in one transaction; return how many.

@@ -255,3 +255,52 @@ async def test_records_are_found_by_a_detail_through_its_index(tmp_path: Path) -
     await journal.close()
     with pytest.raises(ValueError, match="identifiers"):
         SqliteJournal(journal.path, lookups=("x') OR 1=1 --",))
+
+
+async def test_prune_keeps_what_names_a_record_still_kept(wal: SqliteJournal) -> None:
+    """A refund or reversal stays while its original does, whatever its own age."""
+    old, older = NOW - timedelta(days=10), NOW - timedelta(days=20)
+    linked = ("original_reference", "original_id")
+    await wal.merge(
+        [
+            (_record("sale", state=JournalState.FINAL), {}),
+            (
+                _record("refund", "go:B", state=JournalState.FINAL, updated_at=old),
+                {"original_reference": "sale"},
+            ),
+            # A reversal naming the terminal's id of its original (same terminal only).
+            (_record("sale-2", state=JournalState.FINAL, terminal_id="T-7"), {}),
+            (_record("void", state=JournalState.FINAL, updated_at=old), {"original_id": "T-7"}),
+            (
+                _record("void-b", "go:B", state=JournalState.FINAL, updated_at=old),
+                {"original_id": "T-7"},
+            ),
+            # By the number the terminal shows.
+            (_record("sale-3", state=JournalState.FINAL), {"terminal_number": "0042"}),
+            (_record("void-3", state=JournalState.FINAL, updated_at=old), {"original_id": "0042"}),
+            # Both old: the original goes, and what named it with it (the next round).
+            (_record("gone", state=JournalState.FINAL, updated_at=older), {}),
+            (
+                _record("gone-refund", "go:B", state=JournalState.FINAL, updated_at=old),
+                {"original_reference": "gone"},
+            ),
+            (
+                _record("orphan", state=JournalState.FINAL, updated_at=old),
+                {"original_reference": "never-here"},
+            ),
+        ]
+    )
+    assert await wal.prune(NOW - timedelta(days=5), linked=linked) == 4
+    left = await wal.records(
+        ["sale", "refund", "sale-2", "void", "void-b", "sale-3", "void-3", "gone", "gone-refund"]
+    )
+    assert {record.reference for record, _ in left} == {
+        "sale",
+        "refund",
+        "sale-2",
+        "void",
+        "sale-3",
+        "void-3",
+    }
+    # Without ``linked`` the age alone decides (the library's own callers).
+    assert await wal.prune(NOW - timedelta(days=5)) == 3
