@@ -30,7 +30,7 @@ from kinetic_integration import (
 
 from .const import DOMAIN
 from .data import DATA_JOURNAL, KineticConfigEntry
-from .export_rows import export_row, export_totals, record_total
+from .export_rows import export_row, export_totals
 from .journal import HomeAssistantJournal
 from .refusal import ActionRefused
 
@@ -185,7 +185,7 @@ async def async_export(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, A
             details,
             terminal=title or record.terminal,
             currency=hass.config.currency,
-            original=record_total(*original) if original is not None else None,
+            original=original,
         )
         if (not types or row["type"] in types) and (not results or row["result"] in results):
             rows.append((row, net))

@@ -6,25 +6,25 @@ journal keeps nothing else of a card, and a full number a misbehaving terminal m
 have put in the mask is masked again.
 
 What a row's ``total`` is: the amount that moved (a partial approval's authorised
-amount, a reversal's voided amount) plus the tip. The totals' ``net`` counts what Sales
-today counts: approved sales add their total (a duplicate the gateway folded into an
-earlier charge adds nothing), approved refunds and reversals subtract theirs;
-authorisations, reconciliations and everything not confirmed approved (``final``)
-move nothing.
+amount, a reversal's voided amount as the terminal said it) plus the tip. The totals'
+``net`` counts what Sales today counts, by the one rule of :mod:`.money`: approved sales
+add what they moved (a duplicate the gateway folded into an earlier charge adds
+nothing), approved refunds subtract their amount, an approved reversal negates what its
+original counted; authorisations, reconciliations and everything not confirmed
+approved (``final``) move nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.util import dt as dt_util
 
 from kinetic_integration import (
     JournalRecord,
-    JournalState,
     TransactionResult,
     TransactionType,
     format_amount,
@@ -32,6 +32,7 @@ from kinetic_integration import (
 )
 
 from .audit import STARTED_BY, started_by_text
+from .money import Kept, amount_or_none, journal_amount, net_moved
 
 #: The columns of a row, in the order the CSV shows them.
 COLUMNS = (
@@ -61,51 +62,25 @@ COLUMNS = (
 )
 #: The figures of one group of the totals, in the order the CSV shows them.
 TOTAL_FIGURES = ("count", "amount", "approved_count", "approved_amount", "net")
-_SUBTRACTED = (TransactionType.REFUND, TransactionType.REVERSAL)
-
-
-def _decimal(value: object) -> Decimal | None:
-    """Read an amount the journal keeps as text; anything else is no amount."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
 
 
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-@dataclass(slots=True)
-class _Money:
-    """What one record moved, as the totals count it."""
+def record_total(
+    record: JournalRecord, details: Mapping[str, Any], original: Kept | None = None
+) -> Decimal | None:
+    """Return what a record moved plus its tip, as far as the journal knows.
 
-    total: Decimal | None
-    net: Decimal
-
-
-def record_total(record: JournalRecord, details: Mapping[str, Any]) -> Decimal | None:
-    """Return what a record moved plus its tip, as far as the journal knows."""
-    return _moved(record, details, None).total
-
-
-def _moved(record: JournalRecord, details: Mapping[str, Any], original: Decimal | None) -> _Money:
-    """Return a record's total (amount that moved plus tip) and its part of the net."""
-    amount = _decimal(details.get("authorized_amount")) or _decimal(record.amount)
-    if amount is None and record.type is TransactionType.REVERSAL:
-        amount = original
-    tip = _decimal(details.get("tip")) or Decimal(0)
-    total = None if amount is None else amount + tip
-    net = Decimal(0)
-    confirmed = record.state is JournalState.FINAL and record.result is TransactionResult.APPROVED
-    if confirmed and total is not None:
-        if record.type is TransactionType.SALE and not details.get("is_duplicate"):
-            net = total
-        elif record.type in _SUBTRACTED:
-            net = -total
-    return _Money(total=total, net=net)
+    A reversal without an amount of its own: its original's total.
+    """
+    amount = amount_or_none(details.get("authorized_amount") or record.amount)
+    if amount is None:
+        if record.type is TransactionType.REVERSAL and original is not None:
+            return record_total(*original)
+        return None
+    return amount + journal_amount(details.get("tip"))
 
 
 def export_row(
@@ -114,10 +89,10 @@ def export_row(
     *,
     terminal: str,
     currency: str | None,
-    original: Decimal | None = None,
+    original: Kept | None = None,
 ) -> tuple[dict[str, Any], Decimal]:
-    """Return one record's row and its part of the net."""
-    money = _moved(record, details, original)
+    """Return one record's row and its part of the net (``original``: what it voids)."""
+    total = record_total(record, details, original)
     pan = _text(details.get("masked_pan"))
     kept = details.get(STARTED_BY)
     started_by = dict(kept) if isinstance(kept, Mapping) else None
@@ -134,7 +109,7 @@ def export_row(
         "amount": record.amount,
         "authorized_amount": _text(details.get("authorized_amount")),
         "tip": _text(details.get("tip")),
-        "total": format_amount(money.total) if money.total is not None else None,
+        "total": format_amount(total) if total is not None else None,
         "currency": currency,
         "masked_pan": redact_card_numbers([pan])[0] if pan else None,
         "card_network": _text(details.get("card_network")),
@@ -150,7 +125,7 @@ def export_row(
         "terminal_transaction_id": record.terminal_id,
         "is_duplicate": bool(details.get("is_duplicate")),
     }
-    return row, money.net
+    return row, net_moved(record, details, original)
 
 
 @dataclass(slots=True)

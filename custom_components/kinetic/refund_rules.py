@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceResponse
@@ -40,6 +40,7 @@ from kinetic_integration import (
 
 from .const import DOMAIN
 from .journal import ORIGINAL_ID, ORIGINAL_REFERENCE, HomeAssistantJournal
+from .money import journal_amount, sale_moved
 from .payments import KineticPayments
 from .refusal import ActionRefused
 
@@ -69,28 +70,6 @@ class Lookup:
     reversals: dict[str, Found] = field(default_factory=dict)
     #: The names the original is known by (our reference, the terminal's id).
     names: frozenset[str] = frozenset()
-
-
-def sale_moved(record: JournalRecord, details: Mapping[str, Any]) -> Decimal:
-    """Return what an approved sale moved: Sales today counts it, a refund returns it.
-
-    A partial approval moved the authorised amount, not the amount asked for, plus its
-    tip; a duplicate the gateway folded into an earlier charge moved nothing.
-    """
-    if details.get("is_duplicate"):
-        return Decimal(0)
-    amount = details.get("authorized_amount") or record.amount
-    return journal_amount(amount) + journal_amount(details.get("tip"))
-
-
-def journal_amount(text: object) -> Decimal:
-    """Read an amount the journal or the options keep as text; anything else counts as 0."""
-    if not isinstance(text, str) or not text:
-        return Decimal(0)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return Decimal(0)
 
 
 def _may_have_moved(record: JournalRecord) -> bool:

@@ -31,15 +31,14 @@ from kinetic_integration import (
     JournalRecord,
     JournalState,
     TransactionResult,
-    TransactionType,
 )
 
 from .coordinator import KineticCoordinator, KineticData
 from .data import KineticConfigEntry
 from .entity import KineticEntity, KineticTransactionEntity
 from .journal import HomeAssistantJournal
+from .money import net_moved
 from .outcome import outcome_flags
-from .refund_rules import journal_amount, sale_moved
 from .state import TerminalState, terminal_state
 
 # The coordinator does all I/O; entities only read its data.
@@ -215,14 +214,15 @@ def sales_today(
     """Return the net sales of one terminal since ``since``, and how many were left out.
 
     Counted are transactions with a confirmed approval (journal state ``final``) that
-    were finished (last written) at or after ``since``: a sale adds its amount plus its
-    tip (cashback is cash handed out, not a sale), a refund subtracts its amount, and a
-    reversal subtracts the sale it voids as the journal knows it. Declined, cancelled and
-    failed transactions moved no money. Transactions whose outcome is not confirmed
-    (unknown, still open, or abandoned after a check by hand) are not counted; the
-    second number says how many of those there are since ``since``, leaving out those
-    in ``running``: transactions running right now, whose outcome is on its way rather
-    than unknown.
+    were finished (last written) at or after ``since``, by the one rule of
+    :mod:`.money` (the export's too): a sale adds what it moved plus its tip (cashback
+    is cash handed out, not a sale), a refund subtracts its amount, and a reversal
+    negates what its original counted (a voided refund adds its amount back).
+    Declined, cancelled and failed transactions moved no money. Transactions whose
+    outcome is not confirmed (unknown, still open, or abandoned after a check by hand)
+    are not counted; the second number says how many of those there are since
+    ``since``, leaving out those in ``running``: transactions running right now, whose
+    outcome is on its way rather than unknown.
     """
     mine = [record for record in records if record.terminal == terminal]
     by_reference = {record.reference: record for record in mine}
@@ -234,26 +234,11 @@ def sales_today(
         if record.state is not JournalState.FINAL:
             unconfirmed += record.reference not in running
             continue
-        if record.result is not TransactionResult.APPROVED:
-            continue
-        if record.type is TransactionType.SALE:
-            total += _sale_amount(record, details)
-        elif record.type is TransactionType.REFUND:
-            total -= journal_amount(record.amount)
-        elif record.type is TransactionType.REVERSAL:
-            original = by_reference.get(str(details(record.reference).get("original_id")))
-            if (
-                original is not None
-                and original.type is TransactionType.SALE
-                and original.result is TransactionResult.APPROVED
-            ):
-                total -= _sale_amount(original, details)
+        kept = details(record.reference)
+        voided = by_reference.get(str(kept.get("original_id")))
+        original = (voided, details(voided.reference)) if voided is not None else None
+        total += net_moved(record, kept, original)
     return total, unconfirmed
-
-
-def _sale_amount(record: JournalRecord, details: Callable[[str], Mapping[str, Any]]) -> Decimal:
-    # What a refund of it may return too: one rule for both.
-    return sale_moved(record, details(record.reference))
 
 
 class KineticSalesTodaySensor(KineticTransactionEntity, SensorEntity):

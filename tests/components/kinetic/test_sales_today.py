@@ -158,6 +158,60 @@ async def test_refunds_and_reversals_are_subtracted(
     assert _value(hass, FRONT) == Decimal("26.00")
 
 
+async def _net_exported(hass: HomeAssistant) -> str:
+    """The export's net of today, all terminals."""
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "export_transactions",
+        {},
+        blocking=True,
+        return_response=True,
+        context=await admin_context(hass),
+    )
+    assert isinstance(answer, dict)
+    net: str = answer["totals"]["all"]["net"]
+    return net
+
+
+async def test_a_voided_sale_with_cashback_nets_to_zero(
+    hass: HomeAssistant, front: MockConfigEntry, front_sim: KineticGoSimulator
+) -> None:
+    """20.00 + 5.00 tip + 10.00 cashback, voided: the card's net is 0, both figures agree.
+
+    The void's own amount includes the cashback (cash handed out, never a sale): a
+    reversal negates what its sale counted, not the terminal's figure.
+    """
+    paid = await _call(hass, front, "start_sale", amount="20.00", tip="5.00", cashback="10.00")
+    assert paid["result"] == "approved"
+    assert (_value(hass, FRONT), await _net_exported(hass)) == (Decimal("25.00"), "25.00")
+    answer = await _call(hass, front, "reverse", transaction_id=paid["reference"])
+    assert answer["result"] == "approved"
+    assert (_value(hass, FRONT), await _net_exported(hass)) == (Decimal(0), "0.00")
+    # The terminal voided all it took, cashback included.
+    assert [(entry.type, entry.amount) for entry in front_sim.charges()] == [
+        ("sale", Decimal("35.00")),
+        ("reversal", Decimal("35.00")),
+    ]
+
+
+async def test_a_voided_refund_gives_its_amount_back(
+    hass: HomeAssistant, front: MockConfigEntry, front_sim: KineticGoSimulator
+) -> None:
+    """Sale 30.00, refund 10.00, the refund voided: 30.00 net, on the sensor and the export."""
+    paid = await _call(hass, front, "start_sale", amount="30.00")
+    back = await _call(hass, front, "refund", amount="10.00", original_reference=paid["reference"])
+    assert (_value(hass, FRONT), await _net_exported(hass)) == (Decimal("20.00"), "20.00")
+    void = await _call(hass, front, "reverse", transaction_id=back["reference"])
+    assert void["result"] == "approved"
+    # The simulated acquirer's ledger: the void undid the refund.
+    assert [(entry.type, entry.amount) for entry in front_sim.charges()] == [
+        ("sale", Decimal("30.00")),
+        ("refund", Decimal("10.00")),
+        ("reversal", Decimal("10.00")),
+    ]
+    assert (_value(hass, FRONT), await _net_exported(hass)) == (Decimal("30.00"), "30.00")
+
+
 async def test_other_terminals_do_not_count(
     hass: HomeAssistant, front: MockConfigEntry, back_sim: KineticGoSimulator
 ) -> None:
