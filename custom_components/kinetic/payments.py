@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,32 +40,34 @@ from kinetic_integration import (
     Operation,
     Terminal,
     Transaction,
-    TransactionResult,
-    TransactionType,
 )
 
 from .activity import async_finished, async_started
 from .audit import STARTED_BY, Caller, recorded_caller
 from .const import DOMAIN, LOGGER
+from .duplicates import check_duplicate
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 from .logbook_entry import async_log_transaction
 from .outcome import Outcome, as_text, event_data, transaction_signal
-from .refusal import ActionRefused
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
-#: A second sale for the same table, order or reference this soon after an approval is
-#: refused unless the caller says it is meant.
-DUPLICATE_WINDOW = timedelta(minutes=2)
+#: One lock per reference: calls with the same reference run (and are told) in turn.
+_REFERENCE_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 #: How long setup waits for the outcome of a transaction left open (then: a repair issue).
 STARTUP_RECOVERY_TIMEOUT = 30.0
 #: How often a transaction whose outcome is still unknown is asked about again.
 RETRY_INTERVAL = timedelta(minutes=5)
-#: The details that name what a sale was for (checked for duplicates).
-DUPLICATE_KEYS = ("table", "order_id")
 ISSUE_PREFIX = "unknown_outcome_"
 #: How long an announcement recovered at startup waits for Home Assistant to settle
 #: after it started (automations attach their triggers then).
 ANNOUNCE_SETTLE_TIMEOUT = 30.0
+
+
+def _reference_lock(reference: str) -> asyncio.Lock:
+    lock = _REFERENCE_LOCKS.get(reference)
+    if lock is None:
+        lock = _REFERENCE_LOCKS[reference] = asyncio.Lock()
+    return lock
 
 
 class KineticPayments:
@@ -105,41 +108,8 @@ class KineticPayments:
     # --- before anything is sent ------------------------------------------------------
 
     def check_duplicate(self, reference: str, details: Mapping[str, Any]) -> None:
-        """Refuse a sale for a table, order or reference that is open or just approved.
-
-        Runs without awaiting, and the caller stages the new sale right after, so two
-        calls at once cannot both pass.
-        """
-        cutoff = datetime.now(UTC) - DUPLICATE_WINDOW
-        wanted = {key: details[key] for key in DUPLICATE_KEYS if details.get(key)}
-        for other, staged in self.journal.staged().items():
-            self._refuse_if_same(reference, wanted, other, staged)
-        for record in self.journal.records():
-            if record.type is not TransactionType.SALE:
-                continue
-            recent_approval = (
-                record.result is TransactionResult.APPROVED and record.updated_at >= cutoff
-            )
-            if record.state.is_unresolved or recent_approval:
-                self._refuse_if_same(
-                    reference, wanted, record.reference, self.journal.details(record.reference)
-                )
-
-    @staticmethod
-    def _refuse_if_same(
-        reference: str, wanted: Mapping[str, Any], other: str, details: Mapping[str, Any]
-    ) -> None:
-        if other == reference:
-            raise ActionRefused(
-                translation_key="duplicate_reference",
-                translation_placeholders={"reference": reference},
-            )
-        for key, value in wanted.items():
-            if details.get(key) == value:
-                raise ActionRefused(
-                    translation_key=f"duplicate_{key}",
-                    translation_placeholders={key: str(value), "reference": other},
-                )
+        """Refuse a sale for a table, order or reference that is open or just approved."""
+        check_duplicate(self.journal, reference, details)
 
     # --- running --------------------------------------------------------------------
 
@@ -159,11 +129,13 @@ class KineticPayments:
         configured one).
         """
         who = {STARTED_BY: dict(caller.started_by)} if caller and caller.started_by else {}
-        self.journal.stage(
-            operation.reference,
-            {**details, **who, "entry_id": self.entry.entry_id},
-            fresh=not operation.caller_reference,
-        )
+        if operation.reference not in self.journal.staged():
+            # The same reference on its way already: its first caller's details stand.
+            self.journal.stage(
+                operation.reference,
+                {**details, **who, "entry_id": self.entry.entry_id},
+                fresh=not operation.caller_reference,
+            )
         # The dashboard shows the transaction now, not at the terminal's next poll.
         async_started(self.hass, self.entry.entry_id, operation.reference)
         task = self.entry.async_create_background_task(
@@ -192,27 +164,54 @@ class KineticPayments:
         recovered: bool = False,
         caller: Caller | None = None,
     ) -> Outcome:
-        # Resumed from the journal: who started it is in its record.
-        caller = caller or recorded_caller(self.journal.details(operation.reference))
+        reference = operation.reference
+        # Calls with one reference run in turn, announcement included: a repeat finds
+        # the first one's outcome told.
+        async with _reference_lock(reference):
+            told = await self._told_before(reference)
+            if told or caller is None:
+                # Resumed from the journal, or asked again: who started it is recorded.
+                caller = recorded_caller(self.journal.details(reference))
+            try:
+                outcome = await self._async_execute(operation, timeout, recovered, caller)
+            finally:
+                self.journal.unstage(reference)
+            async_finished(self.hass, self.entry.entry_id, reference, outcome.transaction)
+            if not told:
+                await self._async_finish(outcome)
+            # Else answered from the record: logbook and event told it when it ended.
+            return outcome
+
+    async def _told_before(self, reference: str) -> bool:
+        """Whether ``reference`` ended and was announced before (this call is a repeat)."""
+        try:
+            record = await self.journal.get(reference)
+        except KineticError:
+            return False  # then told again rather than never
+        return (
+            record is not None
+            and record.state is JournalState.FINAL
+            and self.journal.details(reference).get(ANNOUNCED) is not False
+        )
+
+    async def _async_execute(
+        self,
+        operation: Operation,
+        timeout: float | None,  # noqa: ASYNC109 - the customer's time, not one call's
+        recovered: bool,
+        caller: Caller,
+    ) -> Outcome:
         try:
             txn = await self.journaled.run(operation, timeout=timeout)
         except KineticError as err:
             # Nothing was charged for this reference (the library's contract).
             LOGGER.debug("%s %s not charged: %s", operation.type, operation.reference, err.code)
-            outcome = Outcome(operation=operation, error=err, recovered=recovered, caller=caller)
+            return Outcome(operation=operation, error=err, recovered=recovered, caller=caller)
         except Exception:
             # Unforeseen, after the request may have left: the record stays open.
             LOGGER.exception("Transaction %s failed unexpectedly", operation.reference)
-            outcome = Outcome(operation=operation, recovered=recovered, caller=caller)
-        else:
-            outcome = Outcome(
-                operation=operation, transaction=txn, recovered=recovered, caller=caller
-            )
-        finally:
-            self.journal.unstage(operation.reference)
-        async_finished(self.hass, self.entry.entry_id, operation.reference, outcome.transaction)
-        await self._async_finish(outcome)
-        return outcome
+            return Outcome(operation=operation, recovered=recovered, caller=caller)
+        return Outcome(operation=operation, transaction=txn, recovered=recovered, caller=caller)
 
     async def _async_finish(self, outcome: Outcome) -> None:
         """Keep the card details, raise or clear the repair issue, announce the result."""
