@@ -79,7 +79,8 @@ def _end_of(value: date | datetime) -> datetime:
 def export_range(data: dict[str, Any]) -> tuple[datetime, datetime]:
     """Return the range [start, end) asked for: today unless told; end's day if only end."""
     end = data.get(ATTR_END, dt_util.now().date())
-    start = data.get(ATTR_START, end.date() if isinstance(end, datetime) else end)
+    # The day of a time given in another zone is its day here.
+    start = data.get(ATTR_START, dt_util.as_local(end).date() if isinstance(end, datetime) else end)
     first, last = _start_of(start), _end_of(end)
     if last <= first:
         raise ActionRefused(

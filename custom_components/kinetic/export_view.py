@@ -4,7 +4,9 @@
 (every parameter optional, as the action's fields; ``device_id``, ``type`` and
 ``result`` may repeat). Home Assistant's authentication is required (a bearer token, or
 a signed path from the frontend): without it 401, for a user who is not an
-administrator (or a request that carries no user) 403 (authorization.py's policy).
+administrator (or a request that carries no user) 403 (authorization.py's policy). A
+query the export refuses is 400, a journal that cannot be read 503 (try again), each
+with its translated message.
 
 The file, UTF-8 with a byte-order mark so that spreadsheets read "£" right, holds two
 tables one under the other, separated by an empty line:
@@ -34,6 +36,7 @@ from aiohttp import web
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .authorization import Privilege, export_refused, may_export
@@ -47,6 +50,7 @@ from .export_query import (
     async_export,
 )
 from .export_rows import COLUMNS, TOTAL_FIGURES
+from .refusal import ActionRefused
 
 EXPORT_URL = f"/api/{DOMAIN}/transactions.csv"
 _REPEATED = (ATTR_DEVICE_ID, ATTR_TYPE, ATTR_RESULT)
@@ -148,7 +152,13 @@ class KineticExportView(HomeAssistantView):
                 f"Invalid query: {vol.humanize.humanize_error(query, err)}",
                 HTTPStatus.BAD_REQUEST,
             )
-        export = await async_export(hass, data)
+        try:
+            export = await async_export(hass, data)
+        except ActionRefused:
+            raise  # answered 400 with its translated message (refusal.py)
+        except HomeAssistantError as err:
+            # The journal cannot be read just now: the server's trouble, ask again later.
+            return self.json_message(str(err), HTTPStatus.SERVICE_UNAVAILABLE, "export_failed")
         return web.Response(
             body=export_csv(export).encode("utf-8-sig"),
             content_type="text/csv",

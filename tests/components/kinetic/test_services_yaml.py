@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kinetic.const import DOMAIN
 from custom_components.kinetic.service_schemas import ACTION_CAPABILITIES
-from kinetic_integration import KINDS, kind_facts
+from kinetic_integration import KINDS, TransactionResult, TransactionType, kind_facts
 from kinetic_integration.terminal import (
     DeviceServiceTerminal,
     KineticGoTerminal,
@@ -115,3 +115,20 @@ async def test_devices_carry_the_kind_the_pickers_filter_by(
     await setup_entry(hass, go_entry)
     assert terminal_device(hass, go_entry).model_id == "Kinetic Go 2"
     assert terminal_device(hass, ds_entry).model_id == "MP200 (DeviceService)"
+
+
+def test_export_offers_every_result_and_type_translated() -> None:
+    """The export filters by any result or type the journal keeps, each named in every language.
+
+    ``void`` (a DeviceService sale aborted or timed out) was missing from its picker.
+    """
+    fields = load_yaml_dict(str(COMPONENT / "services.yaml"))["export_transactions"]["fields"]
+    offered = {name: fields[name]["selector"]["select"] for name in ("result", "type")}
+    assert set(offered["result"]["options"]) == {result.value for result in TransactionResult}
+    assert set(offered["type"]["options"]) == {type_.value for type_ in TransactionType}
+    for language in ("en", "de", "es", "fr", "nl"):
+        for folder in (ROOT / "translations", COMPONENT / "translations"):
+            names = _load(folder / f"{language}.json")["selector"]
+            for select in offered.values():
+                translated = names[select["translation_key"]]["options"]
+                assert set(select["options"]) <= set(translated), (language, folder)
