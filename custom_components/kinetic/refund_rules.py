@@ -40,9 +40,10 @@ from kinetic_integration import (
 
 from .const import DOMAIN
 from .journal import ORIGINAL_ID, ORIGINAL_REFERENCE, HomeAssistantJournal
-from .money import journal_amount, sale_moved
+from .money import is_confirmed_approval, journal_amount, sale_moved
 from .payments import KineticPayments
 from .refusal import ActionRefused
+from .voided_on_terminal import async_voided_on_terminal
 
 #: Options: the largest refund that names no sale, and whether such refunds are allowed.
 CONF_REFUND_CAP = "refund_cap"
@@ -70,6 +71,8 @@ class Lookup:
     reversals: dict[str, Found] = field(default_factory=dict)
     #: The names the original is known by (our reference, the terminal's id).
     names: frozenset[str] = frozenset()
+    #: The original's terminal says it was reversed there (voided on its own screen).
+    voided_on_terminal: bool = False
 
 
 def _may_have_moved(record: JournalRecord) -> bool:
@@ -137,6 +140,11 @@ async def async_look_up_refund(payments: KineticPayments, original: str | None) 
             refunds=await _async_named(journal, ORIGINAL_REFERENCE, [original]),
             reversals=await _async_named(journal, ORIGINAL_ID, names),
             names=names,
+            voided_on_terminal=(
+                is_confirmed_approval(record)
+                and record.type is TransactionType.SALE
+                and await async_voided_on_terminal(payments.hass, record)
+            ),
         )
     except JournalError as err:
         raise _journal_error(err) from err
@@ -165,6 +173,11 @@ def check_refund(
         raise ActionRefused(
             translation_key="refund_original_reversed",
             translation_placeholders={"reference": original, "reversal": reversal},
+        )
+    if lookup.voided_on_terminal:
+        raise ActionRefused(
+            translation_key="refund_original_voided_on_terminal",
+            translation_placeholders={"reference": original},
         )
     # A sale made on another terminal of this Home Assistant may be refunded here: the
     # money goes back to the customer's card whichever terminal sends it, and the limit
