@@ -18,10 +18,59 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kinetic_integration import JournalRecord, JournalState, TransactionResult, TransactionType
+from kinetic_integration import (
+    JournalRecord,
+    JournalState,
+    Operation,
+    Transaction,
+    TransactionResult,
+    TransactionType,
+    format_amount,
+)
 
 #: A record and its details, as the journal keeps them.
 Kept = tuple[JournalRecord, Mapping[str, Any]]
+#: The detail that says a record's outcome details (what moved) were kept with it.
+OUTCOME_KEPT = "outcome_kept"
+#: What versions before ``outcome_kept`` wrote together, in one write, once an outcome
+#: was known: any one of them says that write happened.
+_KEPT_BEFORE = (
+    "masked_pan",
+    "card_network",
+    "entry_mode",
+    "auth_code",
+    "tip",
+    "authorized_amount",
+    "is_duplicate",
+)
+
+
+def outcome_details(operation: Operation, txn: Transaction) -> dict[str, Any]:
+    """Return the details an outcome adds to its record: the card, and what moved.
+
+    A partial approval's authorised amount, and whether the gateway folded a duplicate
+    into an earlier charge: without them a sale looks as if it moved what was asked.
+    """
+    kept = {
+        "masked_pan": txn.masked_pan,
+        "card_network": txn.card_network,
+        "entry_mode": txn.entry_mode,
+        "auth_code": txn.auth_code,
+        "tip": format_amount(txn.tip) if txn.tip is not None else None,
+        "authorized_amount": (
+            format_amount(txn.amount)
+            if txn.amount is not None and txn.amount != operation.amount
+            else None
+        ),
+        "is_duplicate": txn.is_duplicate or None,
+        OUTCOME_KEPT: True,
+    }
+    return {key: value for key, value in kept.items() if value is not None}
+
+
+def outcome_known(details: Mapping[str, Any]) -> bool:
+    """Whether a record's details say what its outcome moved (kept, now or by then)."""
+    return bool(details.get(OUTCOME_KEPT)) or any(key in details for key in _KEPT_BEFORE)
 
 
 def amount_or_none(text: object) -> Decimal | None:

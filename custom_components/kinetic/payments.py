@@ -48,7 +48,8 @@ from .const import DOMAIN, LOGGER
 from .duplicates import check_duplicate
 from .journal import ANNOUNCED, CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, HomeAssistantJournal
 from .logbook_entry import async_log_transaction
-from .outcome import Outcome, as_text, event_data, transaction_signal
+from .money import outcome_details
+from .outcome import Outcome, event_data, transaction_signal
 
 EVENT_TRANSACTION_COMPLETED = "kinetic_transaction_completed"
 #: One lock per reference: calls with the same reference run (and are told) in turn.
@@ -218,22 +219,9 @@ class KineticPayments:
         reference = outcome.operation.reference
         txn = outcome.transaction
         if txn is not None:
-            kept = {
-                "masked_pan": txn.masked_pan,
-                "card_network": txn.card_network,
-                "entry_mode": txn.entry_mode,
-                "auth_code": txn.auth_code,
-                "tip": as_text(txn.tip),
-                # Sales today counts what moved: a partial approval's authorised amount,
-                # and nothing for a duplicate the gateway folded into an earlier charge.
-                "authorized_amount": (
-                    as_text(txn.amount) if txn.amount != outcome.operation.amount else None
-                ),
-                "is_duplicate": txn.is_duplicate or None,
-            }
             try:
                 await self.journal.async_set_details(
-                    reference, {key: value for key, value in kept.items() if value is not None}
+                    reference, outcome_details(outcome.operation, txn)
                 )
             except KineticError as err:
                 LOGGER.warning("Could not keep the details of %s: %s", reference, err.code)

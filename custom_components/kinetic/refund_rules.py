@@ -40,7 +40,7 @@ from kinetic_integration import (
 
 from .const import DOMAIN
 from .journal import ORIGINAL_ID, ORIGINAL_REFERENCE, HomeAssistantJournal
-from .money import is_confirmed_approval, journal_amount, sale_moved
+from .money import is_confirmed_approval, journal_amount, outcome_known, sale_moved
 from .payments import KineticPayments
 from .refusal import ActionRefused
 from .voided_on_terminal import async_voided_on_terminal
@@ -173,6 +173,13 @@ def check_refund(
         raise ActionRefused(
             translation_key="refund_original_reversed",
             translation_placeholders={"reference": original, "reversal": reversal},
+        )
+    if not outcome_known(lookup.original_details):
+        # What it moved is not on record (being written, or a write that failed): the
+        # amount asked for is no limit (a partial approval took less).
+        raise ActionRefused(
+            translation_key="refund_original_outcome_not_kept",
+            translation_placeholders={"reference": original},
         )
     if lookup.voided_on_terminal:
         raise ActionRefused(

@@ -69,7 +69,7 @@ async def test_a_refund_stays_while_its_sale_does(
     """
     await _seed(
         journal_in_tmp_path,
-        (_record("sale-a", 5), {"announced": True}),
+        (_record("sale-a", 5), {"announced": True, "outcome_kept": True}),
         (
             _record("refund-b", 3, type=TransactionType.REFUND, terminal=SECOND),
             {"announced": True, "original_reference": "sale-a"},

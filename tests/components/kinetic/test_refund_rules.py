@@ -208,7 +208,10 @@ async def test_refunds_of_earlier_days_come_from_the_database(
     linked = {"original_reference": "old-sale", "announced": True}
     await _seed(
         journal_in_tmp_path,
-        (_old("old-sale", 5, type=TransactionType.SALE, amount="30.00"), {"announced": True}),
+        (
+            _old("old-sale", 5, type=TransactionType.SALE, amount="30.00"),
+            {"announced": True, "outcome_kept": True},
+        ),
         (_old("old-refund", 4, amount="10.00"), linked),
         (_old("old-declined", 3, amount="9.00", result=TransactionResult.DECLINED), linked),
         # Still open on another terminal (no outcome yet): money that may have gone.
