@@ -349,12 +349,16 @@ class HomeAssistantJournal:
         return record
 
     async def update(self, reference: str, **changes: Any) -> JournalRecord:
-        """Change a record: the library's ``update`` (compare-and-set and all); written."""
+        """Change a record: the library's ``update`` (compare-and-set and all); written.
+
+        Details passed along (an outcome's, see payments.py) are written in the same
+        change, and memory learns both at once.
+        """
 
         async def job() -> JournalRecord:
             changed = await self.database.update(reference, **changes)
             self._records[reference] = changed
-            self._details.setdefault(reference, {})
+            self._details.setdefault(reference, {}).update(changes.get("details") or {})
             return changed
 
         return await self._write(job())

@@ -88,7 +88,9 @@ class KineticPayments:
         self.journal = journal
         days = entry.options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
         journal.set_retention(terminal.identity, timedelta(days=days))
-        self.journaled = JournaledPayments(terminal, journal)
+        # What an outcome moved is written with the outcome itself: a final record
+        # always says it (the refund limits rely on it).
+        self.journaled = JournaledPayments(terminal, journal, outcome_details=outcome_details)
         self._retrying: asyncio.Task[list[Outcome]] | None = None
         #: The transaction of the latest outcome announced (read by the receipt image
         #: when the transaction signal arrives; the signal itself carries plain data).
@@ -215,16 +217,8 @@ class KineticPayments:
         return Outcome(operation=operation, transaction=txn, recovered=recovered, caller=caller)
 
     async def _async_finish(self, outcome: Outcome) -> None:
-        """Keep the card details, raise or clear the repair issue, announce the result."""
+        """Raise or clear the repair issue, announce the result."""
         reference = outcome.operation.reference
-        txn = outcome.transaction
-        if txn is not None:
-            try:
-                await self.journal.async_set_details(
-                    reference, outcome_details(outcome.operation, txn)
-                )
-            except KineticError as err:
-                LOGGER.warning("Could not keep the details of %s: %s", reference, err.code)
         record = await self.journal.get(reference)
         if record is not None and record.state.is_unresolved:
             self._raise_issue(record)

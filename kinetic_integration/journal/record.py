@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import KineticError
 from ..models.common import TransactionResult, TransactionType
@@ -91,12 +91,15 @@ class JournalStore(Protocol):
         claim: str | None = None,
         expect_states: Collection[JournalState] | None = None,
         answered_error: str | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> JournalRecord:
         """Change a record; fields left ``None`` keep their value.
 
         With ``claim`` and/or ``expect_states`` the change is a compare-and-set: it
         happens only if the record still holds that claim and is in one of those
-        states, else JournalClaimError.
+        states, else JournalClaimError. ``details`` (the caller's own, see
+        :class:`JournaledPayments`'s ``outcome_details``) are added to the record's in
+        the same change; a store that keeps none may ignore them.
         """
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import secrets
 import weakref
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,8 @@ from .record import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+#: The caller's own details of an outcome (:class:`JournaledPayments`).
+OutcomeDetails = Callable[[Operation, Transaction], Mapping[str, Any]]
 
 
 class _JournalListener:
@@ -111,10 +114,22 @@ class JournaledPayments:
     unresolved.
     """
 
-    def __init__(self, terminal: Terminal, store: JournalStore) -> None:
-        """Wrap ``terminal``; records are keyed by its identity."""
+    def __init__(
+        self,
+        terminal: Terminal,
+        store: JournalStore,
+        *,
+        outcome_details: OutcomeDetails | None = None,
+    ) -> None:
+        """Wrap ``terminal``; records are keyed by its identity.
+
+        ``outcome_details`` returns the caller's own details of an outcome (say, what a
+        partial approval took), written in the same change that records the outcome:
+        whoever reads a final record finds them with it.
+        """
         self.terminal = terminal
         self.store = store
+        self.outcome_details = outcome_details
 
     async def sale(
         self,
@@ -260,20 +275,22 @@ class JournaledPayments:
                 or existing is None
                 or (existing.state is not JournalState.ABANDONED)
             ):
-                await self._record(txn)
+                await self._record(operation, txn)
         except JournalError as err:
             # Report the result anyway; the record stays "sent" and will be resumed.
             _LOGGER.warning("Could not journal the result of %s: %s", txn.reference, err)
         return txn
 
-    async def _record(self, txn: Transaction) -> None:
+    async def _record(self, operation: Operation, txn: Transaction) -> None:
         state = JournalState.FINAL if txn.result.is_final else JournalState.SENT
+        details = self.outcome_details(operation, txn) if self.outcome_details else None
         await self.store.update(
             txn.reference,
             state=state,
             result=txn.result,
             terminal_id=txn.request_key,
             message=txn.message,
+            details=details,
         )
 
     async def _check_same(

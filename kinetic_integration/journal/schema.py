@@ -55,6 +55,17 @@ UNRESOLVED = "state IN ('pending', 'sent')"
 CREATED_IN_RANGE = "created_at >= ? AND created_at < ?"
 
 
+def assignment(column: str) -> str:
+    """Return the ``SET`` clause of one column a change writes.
+
+    Details are merged into those kept (a JSON merge patch), not replaced, in the same
+    statement as the rest of the change.
+    """
+    if column == "details":
+        return "details = json_patch(COALESCE(details, '{}'), ?)"
+    return f"{column} = ?"
+
+
 def stored_time(moment: datetime) -> str:
     """Return a time as the table stores them (UTC, ISO 8601), so that text compares."""
     return moment.astimezone(UTC).isoformat()

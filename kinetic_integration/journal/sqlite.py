@@ -32,6 +32,7 @@ from .schema import (
     SELECT,
     UNRESOLVED,
     Details,
+    assignment,
     detail_index,
     names_none_kept,
     stored_time,
@@ -179,7 +180,7 @@ class SqliteJournal(JournalQueries):
         expect_states: tuple[str, ...] | None,
     ) -> JournalRecord:
         changes["updated_at"] = now().isoformat()
-        assignments = ", ".join(f"{column} = ?" for column in changes)
+        assignments = ", ".join(assignment(column) for column in changes)
         where = "reference = ?"
         params: list[str | None] = [*changes.values(), reference]
         if claim is not None:
@@ -321,9 +322,12 @@ class SqliteJournal(JournalQueries):
         claim: str | None = None,
         expect_states: Collection[JournalState] | None = None,
         answered_error: str | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> JournalRecord:
-        """Change a record (a compare-and-set with ``claim``/``expect_states``)."""
+        """Change a record (compare-and-set: ``claim``, ``expect_states``); add ``details``."""
         changes: dict[str, str | None] = {}
+        if details:
+            changes["details"] = json.dumps(dict(details), separators=(",", ":"))
         if answered_error is not None:
             changes["answered_error"] = answered_error
         if state is not None:

@@ -295,3 +295,39 @@ async def test_refund_reversal_and_reconciliation_are_journaled(
     again = await payments.refund("1.00", reference=refund.reference)
     assert again.auth_code == refund.auth_code
     assert kinetic_go_sim.money_requests() == sent
+
+
+async def test_outcome_details_land_with_the_outcome(
+    kinetic_go_sim: KineticGoSimulator, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The caller's details of an outcome are written in the change that records it.
+
+    One update: the record is never final without them (they are in the same UPDATE,
+    and a run that lost its claim writes neither).
+    """
+    updates: list[dict[str, Any]] = []
+
+    class _Watched(SqliteJournal):
+        async def update(self, reference: str, **changes: Any) -> JournalRecord:
+            updates.append(changes)
+            return await super().update(reference, **changes)
+
+    journal = _Watched(tmp_path / "j.sqlite3", wal=True)
+    terminal = create_terminal(config_for(kinetic_go_sim), session)
+
+    def details(operation: Operation, txn: Transaction) -> dict[str, Any]:
+        return {"asked": str(operation.amount), "took": str(txn.total), "table": None}
+
+    payments = JournaledPayments(terminal, journal, outcome_details=details)
+    await journal.begin_with_details(_record("r-1", terminal.identity), {"table": "4"})
+    await journal.update("r-1", state=JournalState.NOT_SENT)
+    txn = await payments.sale("1.00", reference="r-1")
+    final = [changes for changes in updates if changes.get("state") is JournalState.FINAL]
+    assert [changes["details"] for changes in final] == [
+        {"asked": "1.00", "took": "1.00", "table": None}
+    ]
+    found = await journal.get_with_details(txn.reference)
+    assert found is not None
+    # Merged into what the record had; a null removes a detail (JSON merge patch).
+    assert found[1] == {"asked": "1.00", "took": "1.00"}
+    await journal.close()

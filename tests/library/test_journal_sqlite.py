@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from kinetic_integration.errors import UnresolvedTransactionError
-from kinetic_integration.journal import JournalRecord, JournalState, SqliteJournal
+from kinetic_integration.journal import (
+    JournalClaimError,
+    JournalRecord,
+    JournalState,
+    SqliteJournal,
+)
 from kinetic_integration.journal.schema import CREATED_IN_RANGE, SELECT, UNRESOLVED
 from kinetic_integration.models.common import TransactionResult, TransactionType
 
@@ -304,3 +309,22 @@ async def test_prune_keeps_what_names_a_record_still_kept(wal: SqliteJournal) ->
     }
     # Without ``linked`` the age alone decides (the library's own callers).
     assert await wal.prune(NOW - timedelta(days=5)) == 3
+
+
+async def test_update_adds_details_in_the_same_change(wal: SqliteJournal) -> None:
+    """Details merged with the change; a compare-and-set that fails writes neither."""
+    await wal.begin_with_details(_record("a", claim="c1"), {"table": "4"})
+    with pytest.raises(JournalClaimError):
+        await wal.update("a", state=JournalState.SENT, claim="c2", details={"tip": "1.00"})
+    assert await wal.get_with_details("a") == (await wal.get("a"), {"table": "4"})
+    record = await wal.update(
+        "a", state=JournalState.FINAL, claim="c1", details={"tip": "1.00", "table": None}
+    )
+    assert record.state is JournalState.FINAL
+    assert await wal.get_with_details("a") == (record, {"tip": "1.00"})
+    # A record without details of its own takes them too.
+    await wal.begin(_record("b", terminal="go:B"))
+    await wal.update("b", details={"x": 1})
+    found = await wal.get_with_details("b")
+    assert found is not None
+    assert found[1] == {"x": 1}
