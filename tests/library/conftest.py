@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -16,6 +17,18 @@ from tests.log_hygiene import register_secret
 
 CUSTOMER_DELAY = 0.05
 PROCESSING_DELAY = 0.02
+
+
+@pytest.fixture(autouse=True)
+def own_cli_journal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's CLI journal in its own folder, never the user's own.
+
+    The CLI keeps its journal under ``$XDG_STATE_HOME`` (``~/.local/state``); a record
+    left there by one test (or by another suite running side by side) must not block
+    another's terminal, nor land in the journal of the person running the tests.
+    """
+    monkeypatch.delenv("KINETIC_JOURNAL", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture
