@@ -54,7 +54,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         if "b5" in only:
             results["b5"] = await b5_sale.run(per_kind=10, sales=10)
         if "b6" in only:
-            results["b6"] = await b6_journal.run([0, 10_000, 36_000], 600)
+            results["b6"] = await b6_journal.run([0, 10_000, 36_000], 3000, blocks=10)
     results["duration_s"] = time.perf_counter() - started
     return results
 

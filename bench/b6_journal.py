@@ -3,15 +3,16 @@
 One real Home Assistant in this process, one ``HomeAssistantJournal`` per size, each in a
 directory of its own on the same disk, filled beforehand with records shaped like ours (a
 venue's 400 a day, spread over the days the size covers; four terminals). Sales run
-interleaved, one on each journal in turn, so every size sees the same machine at the
-same moment. A sale is the journal work of one ``kinetic.start_sale`` in the order the
-integration does it: the duplicate check (staged details and the records at hand), the
-lookup (a reference we made up, as ``start_sale`` without one: answered without reading
-the file) and the intent, "sent", the result, the lookup of the record, the card details,
-"announced" (written in the background, waited for here so its bytes count), then Sales
-today summed again. Its cost is wall time; its bytes are this
-process's ``/proc/self/io`` counters across it: ``write_bytes`` (pages dirtied for the
-disk, a partly written page counts whole) and ``wchar`` (bytes handed to write calls).
+interleaved, one on each journal in turn (the order turning every round), after a
+warm-up, so every size sees the same machine at the same moment. A sale is the journal
+work of one ``kinetic.start_sale`` in the order the integration does it: the duplicate
+check (staged details and the records at hand), the lookup (a reference we made up, as
+``start_sale`` without one: answered without reading the file) and the intent, "sent",
+the result, the lookup of the record, the card details, "announced" (written in the
+background, waited for here so its bytes count), then Sales today summed again. Its
+cost is wall time; its bytes are this process's ``/proc/self/io`` counters across it:
+``write_bytes`` (pages dirtied for the disk, a partly written page counts whole) and
+``wchar`` (bytes handed to write calls).
 
 Startup: ``async_load`` of a journal with 36,000 records, five times (each a new journal
 on the same file, as a restart is); the slowest is the figure. Before: the same records in a
@@ -23,9 +24,12 @@ fsynced); and the first start's migration of that file.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -51,6 +55,8 @@ TERMINALS = ("device-service:127.0.6.1:8526", "kinetic-go:KG2B6000001", "kinetic
 SELLER = "kinetic-go:KG2B6SELLER"
 #: The writes of one sale in the Store journal: intent, sent, result, card details, announced.
 STORE_SAVES_PER_SALE = 5
+#: Sales on each size before the measured ones (imports, first queries, page cache).
+WARMUP = 20
 #: Startups measured (each a new journal on the largest file); the slowest is the figure.
 STARTUPS = 5
 
@@ -115,23 +121,37 @@ def _io() -> tuple[int, int]:
 
 
 class _Size:
-    """One journal of one size and what its sales measured."""
+    """One journal size and what its sales measured, over every block."""
 
-    def __init__(self, records: int, journal: HomeAssistantJournal) -> None:
+    def __init__(self, records: int) -> None:
         self.records = records
-        self.journal = journal
         self.seconds: list[float] = []
+        #: The part of each sale that is its two scans of the records at hand.
+        self.scans: list[float] = []
+        self.at_hand_before = 0
+        self.at_hand_after = 0
         self.write_bytes = 0
         self.wchar = 0
+        self.file_bytes = 0
+
+    def rest(self) -> list[float]:
+        """Seconds of each sale without its scans: the journal's reads and writes."""
+        return [whole - scans for whole, scans in zip(self.seconds, self.scans, strict=True)]
 
 
-async def _sale(journal: HomeAssistantJournal, number: int) -> None:
-    """Do the journal work of one sale, in the integration's order."""
+async def _sale(journal: HomeAssistantJournal, number: int) -> float:
+    """Do the journal work of one sale, in the integration's order.
+
+    Return the seconds of its two scans of the records at hand (the duplicate check and
+    Sales today), which grow with the day's records rather than with the file.
+    """
+    scan_started = time.perf_counter()
     reference = f"b6-{number}-{secrets.token_hex(4)}"
     # The duplicate check reads what is staged and at hand, then stages this sale.
     for record in journal.records():
         journal.details(record.reference).get("table")
     journal.stage(reference, {"table": "12", "entry_id": "01JBENCHENTRY000000000000"}, fresh=True)
+    scans = time.perf_counter() - scan_started
     assert await journal.get(reference) is None
     claim = secrets.token_hex(16)
     now = datetime.now(UTC)
@@ -164,9 +184,11 @@ async def _sale(journal: HomeAssistantJournal, number: int) -> None:
     )
     journal.set_details_soon(reference, {ANNOUNCED: True})
     await journal.async_wait_for_writes()
+    scan_started = time.perf_counter()
     sales_today(
         journal.records(), journal.details, terminal=SELLER, since=dt_util.start_of_local_day()
     )
+    return scans + time.perf_counter() - scan_started
 
 
 async def _fill(path: Path, count: int) -> None:
@@ -227,9 +249,69 @@ async def _migration(hass: HomeAssistant, directory: Path) -> dict[str, Any]:
     return {"seconds": elapsed, "records": len(moved)}
 
 
-async def run(sizes: list[int], sales: int, *, before: bool = True) -> dict[str, Any]:
-    """Measure ``sales`` sales on a journal of each size; startup with the largest."""
-    results: dict[str, Any] = {"sizes": sizes, "sales": sales, "per_day": PER_DAY}
+async def _block(
+    hass: HomeAssistant, root: Path, block: int, sized: list[_Size], sales: int
+) -> None:
+    """Run ``sales`` sales interleaved on a fresh copy of each size's filled journal."""
+    journals: list[tuple[_Size, HomeAssistantJournal]] = []
+    for size in sized:
+        path = root / f"block-{block}-{size.records}.db"
+        filled = root / f"journal-{size.records}.db"
+        if filled.exists():  # an empty journal's file is made when it is opened
+            await hass.async_add_executor_job(shutil.copyfile, filled, path)
+        journal = HomeAssistantJournal(hass, path=path)
+        await journal.async_load()
+        size.at_hand_before = len(journal.records())
+        journals.append((size, journal))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # What Home Assistant and the fill left on the heap is not a sale's: frozen out of the
+    # collector, so that a full collection of it lands on no sale at random.
+    gc.collect()
+    gc.freeze()
+    try:
+        for number in range(sales + WARMUP):
+            # Each size takes each place in the round in turn: none always follows
+            # another's commit (its fsync, its background write).
+            turn = number % len(journals)
+            for size, journal in journals[turn:] + journals[:turn]:
+                io_before = _io()
+                begun = time.perf_counter()
+                scans = await _sale(journal, number)
+                elapsed = time.perf_counter() - begun
+                io_after = _io()
+                if number < WARMUP:
+                    continue  # warm-up: imports, first queries, page cache
+                size.seconds.append(elapsed)
+                size.scans.append(scans)
+                size.write_bytes += io_after[0] - io_before[0]
+                size.wchar += io_after[1] - io_before[1]
+    finally:
+        gc.unfreeze()
+    for size, journal in journals:
+        size.at_hand_after = len(journal.records())
+        await journal.database.close()
+        size.file_bytes = journal.database.path.stat().st_size
+        path = journal.database.path
+        for leftover in path.parent.glob(f"{path.name}*"):  # with its -wal and -shm
+            await hass.async_add_executor_job(functools.partial(leftover.unlink, missing_ok=True))
+
+
+async def run(
+    sizes: list[int], sales: int, *, blocks: int = 1, before: bool = True
+) -> dict[str, Any]:
+    """Measure ``sales`` sales on a journal of each size; startup with the largest.
+
+    The sales run in ``blocks``, each on fresh copies of the filled journals, so that
+    the records a sale finds at hand stay those of a venue's day (the journal keeps
+    today's at hand: thousands of sales on one copy would be days of a venue's sales).
+    """
+    results: dict[str, Any] = {
+        "sizes": sizes,
+        "sales": sales - sales % blocks,
+        "blocks": blocks,
+        "per_day": PER_DAY,
+        "warmup": WARMUP,
+    }
     with tempfile.TemporaryDirectory(prefix="kinetic-b6-") as tmp:
         root = Path(tmp)
         (root / "config").mkdir()
@@ -254,36 +336,26 @@ async def run(sizes: list[int], sales: int, *, before: bool = True) -> dict[str,
                 "loads": len(loads),
                 "at_hand": at_hand,
             }
-            journals = []
-            for count in sizes:
-                journal = HomeAssistantJournal(hass, path=root / f"journal-{count}.db")
-                await journal.async_load()
-                journals.append(_Size(count, journal))
-            await hass.async_block_till_done(wait_background_tasks=True)
-            for number in range(sales + 5):
-                for size in journals:
-                    io_before = _io()
-                    begun = time.perf_counter()
-                    await _sale(size.journal, number)
-                    elapsed = time.perf_counter() - begun
-                    io_after = _io()
-                    if number < 5:
-                        continue  # warm-up: imports, first queries, page cache
-                    size.seconds.append(elapsed)
-                    size.write_bytes += io_after[0] - io_before[0]
-                    size.wchar += io_after[1] - io_before[1]
+            sized = [_Size(count) for count in sizes]
+            per_block = sales // blocks
+            for block in range(blocks):
+                await _block(hass, root, block, sized, per_block)
             results["journals"] = {
                 str(size.records): {
                     "p50_s": percentile(size.seconds, 50),
                     "p95_s": percentile(size.seconds, 95),
+                    "scans_p50_s": percentile(size.scans, 50),
+                    "scans_p95_s": percentile(size.scans, 95),
+                    "rest_p50_s": percentile(size.rest(), 50),
+                    "rest_p95_s": percentile(size.rest(), 95),
+                    "at_hand_before": size.at_hand_before,
+                    "at_hand_after": size.at_hand_after,
                     "write_bytes_per_sale": size.write_bytes / len(size.seconds),
                     "wchar_per_sale": size.wchar / len(size.seconds),
-                    "file_bytes": (root / f"journal-{size.records}.db").stat().st_size,
+                    "file_bytes": size.file_bytes,
                 }
-                for size in journals
+                for size in sized
             }
-            for size in journals:
-                await size.journal.database.close()
             if before:
                 results["store_before"] = await _before(hass, largest, max(3, sales // 20))
                 results["migration"] = await _migration(hass, root)

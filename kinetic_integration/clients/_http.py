@@ -17,10 +17,11 @@ import functools
 import json
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Self
+from types import MappingProxyType
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -109,14 +110,12 @@ async def request(
     params: Mapping[str, str] | None = None,
 ) -> Response:
     """Send one request and read the whole answer within ``time_limit`` seconds."""
-    headers = {"Accept": "application/json"}
-    if auth is not None:
-        headers["Authorization"] = auth.header()
+    headers = _headers(auth.header() if auth is not None else None)
     data: bytes | None = None
     if json_body is not None:
         # Serialised here so Decimals (never floats) go out as exact strings/numbers.
         data = json.dumps(json_body, default=_json_default).encode()
-        headers["Content-Type"] = "application/json"
+        headers = {**headers, "Content-Type": "application/json"}
     try:
         # aiohttp's own total timeout covers connecting, sending and reading the body (all
         # inside this block) without a second timer per request; its headers are already
@@ -148,8 +147,49 @@ async def request(
         raise KineticConnectionError(
             f"Cannot reach {url.host}:{url.port}: the exchange failed unexpectedly"
         ) from err
-    _LOGGER.debug("%s %s -> %s", method, url.path, response.status)
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug("%s %s -> %s", method, url.path, response.status)
     return response
+
+
+# Polls send the same headers again and again; aiohttp copies what it is given into a
+# multidict of its own, so one shared read-only mapping per credentials serves them all.
+@functools.lru_cache(maxsize=1024)
+def _headers(authorization: str | None) -> Mapping[str, str]:
+    headers = {"Accept": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    return MappingProxyType(headers)
+
+
+_T = TypeVar("_T")
+
+
+class ReplyMemo:
+    """The last reply of each polled endpoint and what it was read as.
+
+    An idle terminal answers a status poll with the same bytes every time; when a reply's
+    status and body are byte for byte the previous one's, what was read from it then (an
+    immutable model, ``None`` or ``bool``) is what it says now, without decoding and
+    validating it again. A reply read as an error is never kept: it raises every time.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        """Start with nothing remembered."""
+        self._last: dict[str, tuple[int, bytes, Any]] = {}
+
+    def read(self, key: str, response: Response, parse: Callable[[Response], _T]) -> _T:
+        """Return ``parse(response)``, or what it returned for the same reply last time."""
+        last = self._last.get(key)
+        if last is not None and last[0] == response.status and last[1] == response.body:
+            value: _T = last[2]
+            return value
+        self._last.pop(key, None)
+        value = parse(response)
+        self._last[key] = (response.status, response.body, value)
+        return value
 
 
 def connection_failure(err: BaseException) -> str:

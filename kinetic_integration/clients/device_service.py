@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -28,12 +29,15 @@ from ..models.device_service import DsOfflineCount, DsStatus, DsTransaction
 from ..money import format_amount, parse_amount
 from ._http import (
     BasicCredentials,
+    ReplyMemo,
     Response,
     SessionOwner,
     build_url,
     request,
     retry_after_seconds,
 )
+
+_T = TypeVar("_T")
 
 DEFAULT_PORT = 8526
 _BASE_PATH = "/DeviceService/Kinetic"
@@ -87,6 +91,7 @@ class DeviceServiceClient(SessionOwner):
     lookup_timeout: float = field(default=90.0, kw_only=True)
     scheme: str = field(default="http", kw_only=True)
     _close_session: bool = field(default=False, init=False, repr=False)
+    _replies: ReplyMemo = field(default_factory=ReplyMemo, init=False, repr=False)
 
     # --- plumbing -------------------------------------------------------------
 
@@ -118,6 +123,19 @@ class DeviceServiceClient(SessionOwner):
         if not expect_body:
             return None
         return response.json()
+
+    async def _poll(self, path: str, parse: Callable[[Any], _T]) -> _T:
+        """GET ``path``, ``parse`` its JSON, reusing the last reading of the same reply."""
+        response = await request(
+            self._get_session(),
+            "GET",
+            self._url(path),
+            time_limit=self.request_timeout,
+            auth=BasicCredentials(self.username, self.password),
+        )
+        if response.is_error:
+            raise self._error(response)
+        return self._replies.read(path, response, lambda r: parse(r.json()))
 
     @staticmethod
     def _error(response: Response) -> KineticError:
@@ -162,7 +180,7 @@ class DeviceServiceClient(SessionOwner):
 
     async def status(self) -> DsStatus:
         """Return the reader's connection and transaction status."""
-        return DsStatus.from_dict(await self._request("GET", "/Status"))
+        return await self._poll("/Status", DsStatus.from_dict)
 
     async def start_transaction(
         self,
@@ -228,7 +246,7 @@ class DeviceServiceClient(SessionOwner):
 
     async def offline_count(self) -> DsOfflineCount:
         """Return how many offline transactions wait to be sent to the host."""
-        return DsOfflineCount.from_dict(await self._request("GET", "/OfflineTransaction/Count"))
+        return await self._poll("/OfflineTransaction/Count", DsOfflineCount.from_dict)
 
     async def send_offline_transactions(self) -> None:
         """Send stored offline transactions to the host; returns when all are sent."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -31,12 +31,15 @@ from ..models.kinetic_go import GoDevice, GoScreen, GoTransaction, GoTransaction
 from ..money import parse_amount, to_minor_units
 from ._http import (
     BasicCredentials,
+    ReplyMemo,
     Response,
     SessionOwner,
     build_url,
     request,
     retry_after_seconds,
 )
+
+_T = TypeVar("_T")
 
 DEFAULT_PORT = 8080
 _BASE_PATH = "/api/v2"
@@ -75,10 +78,34 @@ class KineticGoClient(SessionOwner):
     scheme: str = field(default="http", kw_only=True)
     _close_session: bool = field(default=False, init=False, repr=False)
 
+    _replies: ReplyMemo = field(default_factory=ReplyMemo, init=False, repr=False)
+    _urls: dict[str, URL] = field(default_factory=dict, init=False, repr=False)
+    _urls_at: tuple[str, str, int] | None = field(default=None, init=False, repr=False)
+
     # --- plumbing -------------------------------------------------------------
 
     def _url(self, path: str) -> URL:
-        return build_url(self.scheme, self.host, self.port, _BASE_PATH + path)
+        # Polls ask for the same four paths: each URL built once per address.
+        at = (self.scheme, self.host, self.port)
+        if at != self._urls_at:
+            self._urls.clear()
+            self._urls_at = at
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = build_url(*at, _BASE_PATH + path)
+        return url
+
+    async def _send(
+        self, method: str, path: str, *, json_body: Any = None, authorized: bool = True
+    ) -> Response:
+        return await request(
+            self._get_session(),
+            method,
+            self._url(path),
+            time_limit=self.request_timeout,
+            auth=BasicCredentials(self.username, self.password) if authorized else None,
+            json_body=json_body,
+        )
 
     async def _request(
         self,
@@ -90,12 +117,8 @@ class KineticGoClient(SessionOwner):
         printer: bool = False,
     ) -> dict[str, Any]:
         """Send a request, raise the typed error for any failure, return the JSON object."""
-        data = await self._request_any(
-            method, path, json_body=json_body, authorized=authorized, printer=printer
-        )
-        if not isinstance(data, dict):
-            raise KineticInvalidResponseError(f"Expected a JSON object from {path}")
-        return data
+        response = await self._send(method, path, json_body=json_body, authorized=authorized)
+        return self._object(response, path, printer=printer)
 
     async def _request_any(
         self,
@@ -107,18 +130,49 @@ class KineticGoClient(SessionOwner):
         printer: bool = False,
     ) -> Any:
         """Send a request, raise the typed error for any failure, return the JSON body."""
-        response = await request(
-            self._get_session(),
-            method,
-            self._url(path),
-            time_limit=self.request_timeout,
-            auth=BasicCredentials(self.username, self.password) if authorized else None,
-            json_body=json_body,
-        )
+        response = await self._send(method, path, json_body=json_body, authorized=authorized)
+        return self._body(response, printer=printer)
+
+    async def _poll(
+        self, path: str, parse: Callable[[Response], _T], *, authorized: bool = True
+    ) -> _T:
+        """GET ``path`` and read it with ``parse``, reusing the last reading of the same reply."""
+        response = await self._send("GET", path, authorized=authorized)
+        return self._replies.read(path, response, parse)
+
+    def _body(self, response: Response, *, printer: bool = False) -> Any:
+        """Return the JSON body, or raise the typed error of an error answer."""
         data = response.json_or_none() if response.is_error else response.json()
         if response.is_error or (isinstance(data, dict) and data.get("success") is False):
             raise self._error(response, data, printer=printer)
         return data
+
+    def _object(self, response: Response, path: str, *, printer: bool = False) -> dict[str, Any]:
+        """Return the JSON object, or raise the typed error of an error answer."""
+        data = self._body(response, printer=printer)
+        if not isinstance(data, dict):
+            raise KineticInvalidResponseError(f"Expected a JSON object from {path}")
+        return data
+
+    def _read_optional(
+        self, response: Response, path: str, absent: Callable[[KineticError], bool]
+    ) -> GoTransaction | None:
+        """Read a ``{"transaction": ...}`` answer; None for none, or for an error ``absent``.
+
+        Polls of an idle terminal get such error answers as a matter of course: they are
+        mapped without being raised.
+        """
+        data = response.json_or_none() if response.is_error else response.json()
+        if response.is_error or (isinstance(data, dict) and data.get("success") is False):
+            error = self._error(response, data, printer=False)
+            if absent(error):
+                return None
+            raise error
+        if not isinstance(data, dict):
+            raise KineticInvalidResponseError(f"Expected a JSON object from {path}")
+        if data.get("transaction") is None:
+            return None
+        return self._transaction(data)
 
     @staticmethod
     def _error(response: Response, data: Any, *, printer: bool) -> KineticError:
@@ -154,8 +208,11 @@ class KineticGoClient(SessionOwner):
 
     async def ping(self) -> bool:
         """Return True when the terminal's software answers ``ping.json``."""
-        data = await self._request("GET", "/ping.json", authorized=False)
-        return data.get("ping") is True
+        return await self._poll(
+            "/ping.json",
+            lambda r: self._object(r, "/ping.json").get("ping") is True,
+            authorized=False,
+        )
 
     async def device(self) -> GoDevice:
         """Return the manufacturer, family and serial number of the hardware."""
@@ -188,13 +245,14 @@ class KineticGoClient(SessionOwner):
 
     async def latest_transaction(self) -> GoTransaction | None:
         """Return the most recent transaction, or None when the database is empty."""
-        try:
-            data = await self._request("GET", "/transactions/latest.json")
-        except KineticNotFoundError:
-            return None
-        if data.get("transaction") is None:
-            return None
-        return self._transaction(data)
+        return await self._poll("/transactions/latest.json", self._read_latest)
+
+    def _read_latest(self, response: Response) -> GoTransaction | None:
+        return self._read_optional(
+            response,
+            "/transactions/latest.json",
+            lambda error: isinstance(error, KineticNotFoundError),
+        )
 
     async def current_transaction(self) -> GoTransaction | None:
         """Return the transaction in progress, or None when there is none.
@@ -202,15 +260,16 @@ class KineticGoClient(SessionOwner):
         The terminal answers an error status when nothing is in progress; only that
         (a 4xx other than auth/rate limit) means None, so an outage still raises.
         """
-        try:
-            data = await self._request("GET", "/transactions/current.json")
-        except KineticDeviceError:
-            raise
-        except KineticRequestError:
-            return None
-        if data.get("transaction") is None:
-            return None
-        return self._transaction(data)
+        return await self._poll("/transactions/current.json", self._read_current)
+
+    def _read_current(self, response: Response) -> GoTransaction | None:
+        return self._read_optional(
+            response,
+            "/transactions/current.json",
+            lambda error: (
+                isinstance(error, KineticRequestError) and not isinstance(error, KineticDeviceError)
+            ),
+        )
 
     async def _start(self, kind: str, transaction_id: str, body: dict[str, Any]) -> GoTransaction:
         body = {"id": _check_id(transaction_id), **body}
@@ -268,8 +327,10 @@ class KineticGoClient(SessionOwner):
 
     async def current_screen(self) -> GoScreen:
         """Return the screen the terminal shows (``is_idle`` once a transaction is done)."""
-        data = await self._request("GET", "/screens/current.json")
-        return GoScreen.from_dict(data.get("scene"))
+        return await self._poll(
+            "/screens/current.json",
+            lambda r: GoScreen.from_dict(self._object(r, "/screens/current.json").get("scene")),
+        )
 
     async def print_instructions(self, instructions: Sequence[Mapping[str, Any]]) -> None:
         """Send printer instructions (``text``/``scroll``/``flush``) to the printer."""

@@ -70,6 +70,10 @@ async def test_status(ds: DeviceServiceClient, device_service_sim: DeviceService
     assert status.transaction_in_progress is False
     assert status.supports_offline is True
     assert status.status == "Idle"
+    # The same reply again is the same (immutable) reading; a changed one is read anew.
+    assert await ds.status() is status
+    counts = await ds.offline_count()
+    assert await ds.offline_count() is counts
     device_service_sim.set_connected(False)
     status = await ds.status()
     assert status.is_connected is False
@@ -292,6 +296,12 @@ async def test_faults(ds: DeviceServiceClient, device_service_sim: DeviceService
     device_service_sim.inject("busy")
     with pytest.raises(KineticDeviceBusyError):
         await ds.offline_count()
+    assert (await ds.status()).is_connected
+    # An error reply is never kept: the same fault after a good reply raises again.
+    device_service_sim.inject("error_500", times=2)
+    for _ in range(2):
+        with pytest.raises(KineticDeviceError):
+            await ds.status()
     assert (await ds.status()).is_connected
 
 

@@ -446,3 +446,49 @@ async def test_start_under_another_id_is_reported(session: aiohttp.ClientSession
             await client.start_sale(tid, Decimal("1.00"))
         assert mismatch.value.expected_id == tid
         assert mismatch.value.returned_id == f"device-{tid}"
+
+
+async def test_polls_reuse_the_reading_of_an_unchanged_reply(
+    go: KineticGoClient, kinetic_go_sim: KineticGoSimulator
+) -> None:
+    # An idle terminal answers the same bytes every poll: the same (immutable) model.
+    screen = await go.current_screen()
+    assert await go.current_screen() is screen
+    assert await go.current_transaction() is None
+    assert await go.current_transaction() is None
+    tid = new_id()
+    await go.start_sale(tid, Decimal("3.03"))  # .03: stays active, waiting for the card
+    # A changed reply is read again: the change is never lost.
+    busy_screen = await go.current_screen()
+    assert busy_screen is not screen
+    assert not busy_screen.is_idle
+    current = await go.current_transaction()
+    assert current is not None
+    assert current.id == tid
+    # An error reply is never kept: it raises each time, then the real answer is read.
+    kinetic_go_sim.inject("error_500", path="/api/v2/transactions/current.json", times=2)
+    for _ in range(2):
+        with pytest.raises(KineticDeviceError):
+            await go.current_transaction()
+    assert (await go.current_transaction()) == current
+    kinetic_go_sim.inject("malformed_json", path="/api/v2/screens/current.json")
+    with pytest.raises(KineticInvalidResponseError):
+        await go.current_screen()
+    assert await go.current_screen() == busy_screen
+    await kinetic_go_sim.customer("cancel")
+    await finished(go, tid)
+    latest = await go.latest_transaction()
+    assert latest is not None
+    assert latest.id == tid
+
+
+async def test_requests_follow_a_changed_address(
+    go: KineticGoClient, kinetic_go_sim: KineticGoSimulator
+) -> None:
+    assert await go.ping() is True
+    port = go.port
+    go.port = 9  # nothing listens there: the URL built for the old address is not reused
+    with pytest.raises(KineticConnectionError):
+        await go.ping()
+    go.port = port
+    assert await go.ping() is True
