@@ -189,7 +189,7 @@ class SqliteJournal(JournalQueries):
         if expect_states is not None:
             where += f" AND state IN ({', '.join('?' for _ in expect_states)})"
             params.extend(expect_states)
-        with self._connect() as db:
+        with self._transaction() as db:  # in a batch: undone alone if it fails
             cursor = db.execute(
                 f"UPDATE intents SET {assignments} WHERE {where}",  # noqa: S608 - our columns
                 params,
@@ -256,7 +256,7 @@ class SqliteJournal(JournalQueries):
         for key in linked:
             where += f" AND {names_none_kept(key)}"
         removed = 0
-        with self._connect() as db:
+        with self._transaction() as db:  # all rounds or none
             # A record freed by the deletion of the one it named goes in the next round.
             while deleted := db.execute(f"DELETE FROM intents WHERE {where}", params).rowcount:  # noqa: S608
                 removed += deleted

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 import time
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -146,3 +149,171 @@ async def test_a_journal_that_cannot_open_fails_every_call(tmp_path: Path) -> No
     with pytest.raises(JournalError):
         await journal.get("a")
     await journal.close()
+
+
+async def test_a_batch_sqlite_rolled_back_whole_tells_no_caller_it_is_written(
+    tmp_path: Path,
+) -> None:
+    """A full disk mid-batch undoes the whole transaction: every call of it fails, with why.
+
+    Before: the calls before the full one were told written (the run would send its
+    request believing ``sent`` on disk), the full one got "no such savepoint".
+    """
+    path = tmp_path / "j.db"
+    journal = SqliteJournal(path, wal=True)
+    committer = journal._committer
+    assert committer is not None
+    try:
+        await journal.begin(_record("a", "go:A"))
+
+        def cap() -> None:
+            db = journal._opened()
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count={pages + 2}")
+
+        await committer.run(cap, alone=True)
+        # The writer thread is busy while the next calls queue up: one batch.
+        busy = asyncio.ensure_future(committer.run(time.sleep, 0.3))
+        await asyncio.sleep(0.05)
+        results = await asyncio.gather(
+            journal.update("a", state=JournalState.SENT, claim="c"),
+            journal.begin(_record("b", "go:B")),
+            journal.begin_with_details(_record("c", "go:C"), {"blob": "x" * 200_000}),
+            journal.begin(_record("d", "go:D")),
+            return_exceptions=True,
+        )
+        await busy
+        for result in results[:3]:
+            assert isinstance(result, JournalError)
+            assert "full" in str(result)
+        # The call after the lost ones runs in a transaction of its own.
+        assert not isinstance(results[3], BaseException)
+        await journal.update("a", state=JournalState.FINAL, claim="c")
+    finally:
+        await journal.close()
+    assert [_on_disk(path, ref) for ref in "abcd"] == ["final", None, None, "pending"]
+
+
+class _DyingDisk:
+    """A connection whose COMMIT and ROLLBACK fail, or whose state cannot even be read."""
+
+    def __init__(self, failing: tuple[str, ...]) -> None:
+        self.failing = failing
+        self.unreadable = False
+
+    @property
+    def in_transaction(self) -> bool:
+        if self.unreadable:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        return True
+
+    def execute(self, sql: str) -> None:
+        if sql in self.failing:
+            raise sqlite3.OperationalError("disk I/O error")
+
+
+@pytest.mark.parametrize("unreadable", [False, True])
+async def test_a_batch_that_cannot_even_roll_back_fails_its_calls_and_the_thread_serves_on(
+    unreadable: bool,
+) -> None:
+    """Before: the writer thread died there, and its callers waited forever."""
+    disk = _DyingDisk(("COMMIT", "ROLLBACK"))
+    disk.unreadable = unreadable
+    committer = GroupCommitter(lambda: cast(sqlite3.Connection, disk))
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                committer.run(lambda: 1), committer.run(lambda: 2), return_exceptions=True
+            ),
+            5,
+        )
+        assert all(isinstance(result, sqlite3.Error) for result in results)
+        disk.failing, disk.unreadable = (), False
+        assert await asyncio.wait_for(committer.run(lambda: 3), 5) == 3
+    finally:
+        committer.stop()
+
+
+async def test_a_caller_whose_loop_closed_does_not_end_the_writer_thread() -> None:
+    """A result nobody awaits any more (its loop is gone) is dropped; the others get theirs."""
+    committer = GroupCommitter(lambda: cast(sqlite3.Connection, _DyingDisk(())))
+
+    async def give_up() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(committer.run(time.sleep, 0.3), 0.05)
+
+    try:
+        await asyncio.to_thread(asyncio.run, give_up())  # that loop is closed on return
+        assert await asyncio.wait_for(committer.run(lambda: 1), 5) == 1
+    finally:
+        committer.stop()
+
+
+async def test_calls_after_close_never_share_the_connection_with_the_old_thread() -> None:
+    """Before: a stopped thread and the next one took calls from the same queue at once."""
+    lock = threading.Lock()
+    using = [0, 0]  # now, most at once
+
+    def use() -> None:
+        with lock:
+            using[0] += 1
+            using[1] = max(using)
+        time.sleep(0.2)
+        with lock:
+            using[0] -= 1
+
+    committer = GroupCommitter(lambda: cast(sqlite3.Connection, _DyingDisk(())))
+    try:
+        first = asyncio.ensure_future(committer.run(use))
+        await asyncio.sleep(0.05)  # the first thread is in use()
+        committer.stop()
+        second = asyncio.ensure_future(committer.run(use))
+        await asyncio.sleep(0.05)
+        third = asyncio.ensure_future(committer.run(use))
+        await asyncio.wait_for(asyncio.gather(first, second, third), 5)
+    finally:
+        committer.stop()
+    assert using == [0, 1]
+
+
+async def test_an_update_that_fails_midway_leaves_nothing_of_itself(tmp_path: Path) -> None:
+    """A failed update inside a batch is undone, not committed with the others."""
+    path = tmp_path / "j.db"
+    journal = SqliteJournal(path, wal=True)
+    try:
+        await journal.begin(_record("a", "go:A"))
+        with closing(sqlite3.connect(path)) as other:
+            # FAIL keeps what the statement changed before it: only a savepoint undoes it.
+            other.execute(
+                "CREATE TRIGGER refuse AFTER UPDATE ON intents WHEN NEW.state = 'sent' "
+                "BEGIN SELECT RAISE(FAIL, 'disk trouble'); END"
+            )
+            other.commit()
+        with pytest.raises(JournalError, match="disk trouble"):
+            await journal.update("a", state=JournalState.SENT, claim="c")
+    finally:
+        await journal.close()
+    assert _on_disk(path, "a") == "pending"
+
+
+async def test_a_prune_that_fails_midway_deletes_nothing(tmp_path: Path) -> None:
+    """A prune deletes every record it should or, failing, none (inside a batch too)."""
+    path = tmp_path / "j.db"
+    journal = SqliteJournal(path, wal=True)
+    try:
+        for reference in "ab":
+            await journal.begin(_record(reference, f"go:{reference}"))
+            await journal.update(reference, state=JournalState.FINAL, claim="c")
+        with closing(sqlite3.connect(path)) as other:
+            # The first deletion goes through, the second fails (and FAIL keeps the first).
+            other.execute(
+                "CREATE TRIGGER refuse BEFORE DELETE ON intents "
+                "WHEN (SELECT count(*) FROM intents) < 2 "
+                "BEGIN SELECT RAISE(FAIL, 'disk trouble'); END"
+            )
+            other.commit()
+        with pytest.raises(JournalError, match="disk trouble"):
+            await journal.prune(datetime.now(UTC) + timedelta(days=1))
+    finally:
+        await journal.close()
+    assert [_on_disk(path, ref) for ref in "ab"] == ["final", "final"]
