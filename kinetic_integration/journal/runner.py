@@ -288,7 +288,7 @@ class JournaledPayments:
         if self.outcome_details is not None:
             try:
                 details = self.outcome_details(operation, txn)
-            except Exception as err:  # noqa: BLE001 - the caller's hook, not ours
+            except Exception as err:  # the caller's hook: anything it raises
                 # The outcome is written anyway (without the caller's details): a charge
                 # left "sent" would be resumed, failing the same way, forever. The
                 # error's type only: its text may hold what the transaction carried.

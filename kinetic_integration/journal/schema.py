@@ -39,14 +39,10 @@ CREATE INDEX IF NOT EXISTS intents_unresolved ON intents (terminal)
     WHERE state IN ('pending', 'sent');
 -- Written once per record (created_at never changes).
 CREATE INDEX IF NOT EXISTS intents_by_creation ON intents (created_at);
--- The prune's look-ups of the record a refund or a reversal names (names_none_kept):
--- by the terminal's id, and by the number the terminal shows (the same expression and
--- condition as detail_index, so that a journal looking it up shares the index).
+-- The prune's look-up of the record a refund or a reversal names by the terminal's id
+-- (names_none_kept; by the number it shows: ALWAYS_INDEXED, once details exist).
 CREATE INDEX IF NOT EXISTS intents_by_terminal_id ON intents (terminal, terminal_id)
     WHERE terminal_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS intents_detail_terminal_number
-    ON intents (json_extract(details, '$.terminal_number'))
-    WHERE json_extract(details, '$.terminal_number') IS NOT NULL;
 -- Superseded by intents_unresolved (it was rewritten on every change of state).
 DROP INDEX IF EXISTS intents_by_terminal;
 """
@@ -97,7 +93,7 @@ def names_none_kept(key: str) -> str:
     is there.
 
     Three separate ``NOT EXISTS``, each answered by an index (the primary key,
-    ``intents_by_terminal_id``, the terminal number's detail index): one ``OR`` over
+    ``intents_by_terminal_id``, the terminal number's, ``ALWAYS_INDEXED``): one ``OR`` over
     the three made SQLite scan the whole table once per refund, blocking every sale.
     """
     detail_value(key)  # checks the key
@@ -124,6 +120,11 @@ def detail_index(key: str) -> str:
         f"CREATE INDEX IF NOT EXISTS intents_detail_{key} ON intents ({value}) "
         f"WHERE {value} IS NOT NULL"
     )
+
+
+#: Details every journal indexes (created after ADDED_COLUMNS, as ``detail_index``):
+#: the prune looks up by the number a terminal shows (``names_none_kept``).
+ALWAYS_INDEXED = (TERMINAL_NUMBER,)
 
 
 def to_record(row: tuple[Any, ...]) -> JournalRecord:
