@@ -273,9 +273,11 @@ class HomeAssistantJournal:
         """Add details to an existing record and write them."""
 
         async def job() -> None:
-            merged = await self.database.set_details(reference, details)
-            if merged is not None and reference in self._records:
-                self._details[reference] = merged
+            written = await self.database.set_details(reference, details)
+            if written is not None and reference in self._records:
+                # Into memory, not memory replaced by what was read: a change made
+                # meanwhile (set_details_soon, still being written) stays.
+                self._merge_details(reference, details)
 
         await self._write(job())
 
@@ -287,7 +289,7 @@ class HomeAssistantJournal:
         Stop waits for it like any write; a failed write is logged.
         """
         if reference in self._details:
-            self._details[reference].update(details)
+            self._merge_details(reference, details)
 
         async def job() -> None:
             try:
@@ -298,6 +300,15 @@ class HomeAssistantJournal:
         task = self._hass.async_create_task(job(), f"{DOMAIN} journal write")
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+
+    def _merge_details(self, reference: str, details: Mapping[str, Any]) -> None:
+        """Merge details into memory as the file merges them: ``None`` removes a key."""
+        kept = self._details.setdefault(reference, {})
+        for key, value in details.items():
+            if value is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = value
 
     def records(self) -> list[JournalRecord]:
         """Return the records at hand, oldest first.
@@ -358,7 +369,7 @@ class HomeAssistantJournal:
         async def job() -> JournalRecord:
             changed = await self.database.update(reference, **changes)
             self._records[reference] = changed
-            self._details.setdefault(reference, {}).update(changes.get("details") or {})
+            self._merge_details(reference, changes.get("details") or {})
             return changed
 
         return await self._write(job())

@@ -50,22 +50,34 @@ def outcome_details(operation: Operation, txn: Transaction) -> dict[str, Any]:
 
     A partial approval's authorised amount, and whether the gateway folded a duplicate
     into an earlier charge: without them a sale looks as if it moved what was asked.
+
+    What moved is given whole, an absent figure as ``None`` (the journal's merge
+    removes it): a later write replaces an earlier one's, so a figure an interim
+    outcome reported never outlives the final one. The card is only ever added (a
+    later look-up may not report it). ``outcome_kept`` only with a final outcome: it
+    is what the refund limits trust.
     """
-    kept = {
+    card = {
         "masked_pan": txn.masked_pan,
         "card_network": txn.card_network,
         "entry_mode": txn.entry_mode,
         "auth_code": txn.auth_code,
-        "tip": format_amount(txn.tip) if txn.tip is not None else None,
-        "authorized_amount": (
-            format_amount(txn.amount)
-            if txn.amount is not None and txn.amount != operation.amount
-            else None
-        ),
-        "is_duplicate": txn.is_duplicate or None,
-        OUTCOME_KEPT: True,
     }
-    return {key: value for key, value in kept.items() if value is not None}
+    kept: dict[str, Any] = {key: value for key, value in card.items() if value is not None}
+    kept.update(
+        {
+            "tip": format_amount(txn.tip) if txn.tip is not None else None,
+            "authorized_amount": (
+                format_amount(txn.amount)
+                if txn.amount is not None and txn.amount != operation.amount
+                else None
+            ),
+            "is_duplicate": txn.is_duplicate or None,
+        }
+    )
+    if txn.result.is_final:
+        kept[OUTCOME_KEPT] = True
+    return kept
 
 
 def outcome_known(details: Mapping[str, Any]) -> bool:

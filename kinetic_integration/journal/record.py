@@ -98,8 +98,9 @@ class JournalStore(Protocol):
         With ``claim`` and/or ``expect_states`` the change is a compare-and-set: it
         happens only if the record still holds that claim and is in one of those
         states, else JournalClaimError. ``details`` (the caller's own, see
-        :class:`JournaledPayments`'s ``outcome_details``) are added to the record's in
-        the same change; a store that keeps none may ignore them.
+        :class:`JournaledPayments`'s ``outcome_details``) are merged into the record's in
+        the same change (a JSON merge patch: a ``None`` value removes its key); a
+        store that keeps none may ignore them, and is passed none when there are none.
         """
 
     async def unresolved(self, terminal: str) -> list[JournalRecord]:

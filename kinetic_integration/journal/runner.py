@@ -125,7 +125,8 @@ class JournaledPayments:
 
         ``outcome_details`` returns the caller's own details of an outcome (say, what a
         partial approval took), written in the same change that records the outcome:
-        whoever reads a final record finds them with it.
+        whoever reads a final record finds them with it. Should it raise, the outcome
+        is written without them (and a warning logged).
         """
         self.terminal = terminal
         self.store = store
@@ -283,14 +284,31 @@ class JournaledPayments:
 
     async def _record(self, operation: Operation, txn: Transaction) -> None:
         state = JournalState.FINAL if txn.result.is_final else JournalState.SENT
-        details = self.outcome_details(operation, txn) if self.outcome_details else None
+        changes: dict[str, Any] = {}
+        if self.outcome_details is not None:
+            try:
+                details = self.outcome_details(operation, txn)
+            except Exception as err:  # the caller's hook: anything it raises
+                # The outcome is written anyway (without the caller's details): a charge
+                # left "sent" would be resumed, failing the same way, forever. The
+                # error's type only: its text may hold what the transaction carried.
+                _LOGGER.warning(
+                    "Could not gather the outcome details of %s: %s",
+                    txn.reference,
+                    type(err).__name__,
+                )
+            else:
+                if details:
+                    changes["details"] = details
+        # ``details`` only when there are some: a store written before they existed
+        # takes no such argument.
         await self.store.update(
             txn.reference,
             state=state,
             result=txn.result,
             terminal_id=txn.request_key,
             message=txn.message,
-            details=details,
+            **changes,
         )
 
     async def _check_same(

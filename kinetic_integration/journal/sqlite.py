@@ -26,6 +26,7 @@ from .queries import JournalQueries
 from .record import JournalClaimError, JournalError, JournalRecord, JournalState, now
 from .schema import (
     ADDED_COLUMNS,
+    ALWAYS_INDEXED,
     COLUMNS,
     INSERT,
     SCHEMA,
@@ -105,7 +106,7 @@ class SqliteJournal(JournalQueries):
                     f"CREATE INDEX IF NOT EXISTS intents_{flag}_false ON intents (terminal) "
                     f"WHERE json_extract(details, '$.{flag}') = 0"
                 )
-            for key in self.lookups:
+            for key in dict.fromkeys((*ALWAYS_INDEXED, *self.lookups)):
                 connection.execute(detail_index(key))
         except BaseException:
             connection.close()
