@@ -155,7 +155,9 @@ class HomeAssistantJournal:
         now = dt_util.utcnow()
         removed = 0
         linked = (ORIGINAL_REFERENCE, ORIGINAL_ID)
-        for terminal, retention in self._retention.items():
+        # A copy: an entry set up meanwhile (the first run is at Home Assistant's start)
+        # adds its retention while a prune is awaited.
+        for terminal, retention in list(self._retention.items()):
             removed += await self.database.prune(now - retention, terminal=terminal, linked=linked)
         if self._every_entry_loaded():
             removed += await self.database.prune(

@@ -7,6 +7,7 @@ records before its entry has said how long to keep them.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -131,3 +132,26 @@ async def test_no_terminal_pruned_before_its_entry_says_its_retention(
     await hass.config_entries.async_remove(waiting.entry_id)
     assert await journal(hass).async_maintain() == 1
     assert await journal(hass).database.get("old-sale") is not None
+
+
+async def test_an_entry_set_up_during_maintenance_changes_nothing_under_it(
+    hass: HomeAssistant, go_entry: MockConfigEntry
+) -> None:
+    """A retention said while a prune is awaited (an entry set up at Home Assistant's start).
+
+    The first maintenance runs once Home Assistant has started, while entries may still
+    be setting up; it used to fail with "dictionary changed size during iteration".
+    """
+    await setup_entry(hass, go_entry)
+    store = journal(hass)
+    for number in range(3):
+        store.set_retention(f"kinetic-go:serial:OTHER{number}", timedelta(days=30))
+    maintenance = hass.async_create_task(store.async_maintain())
+    # Each prune runs in the journal's writer thread: the loop turns while it is awaited.
+    late = 0
+    while not maintenance.done():
+        late += 1
+        store.set_retention(f"kinetic-go:serial:LATE{late}", timedelta(days=1))
+        await asyncio.sleep(0)
+    assert late > 1  # terminals were added while it ran
+    assert await maintenance == 0
